@@ -1,0 +1,39 @@
+import Foundation
+
+/// One web server the autoscaler knows: a libvirt domain or a local `webserver` process.
+public struct Instance: Sendable, Hashable, Codable {
+    /// Unique within a provider, e.g. `web_vm3`.
+    public var name: String
+    /// Where it serves HTTP, once known.
+    public var endpoint: Endpoint?
+    public var state: InstanceState
+    /// Whether the autoscaler made it (and so may delete it) or found it.
+    public var origin: InstanceOrigin
+    /// When the autoscaler made it; nil for found instances.
+    public var createdAt: Date?
+
+    public init(name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil) {
+        self.name = name
+        self.endpoint = endpoint
+        self.state = state
+        self.origin = origin
+        self.createdAt = createdAt
+    }
+}
+
+/// The run state of an ``Instance`` as its provider sees it (not its HTTP health).
+public enum InstanceState: String, Sendable, Hashable, Codable {
+    case running
+    case paused
+    case stopped
+    case crashed
+    case unknown
+}
+
+/// Who made an instance.
+public enum InstanceOrigin: String, Sendable, Hashable, Codable {
+    /// Cloned or started by the autoscaler: it may stop and delete it.
+    case created
+    /// There before (the initial VMs, a user's own): it serves, but is never deleted.
+    case found
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// What the autoscaler writes into a domain's `<metadata>`, in its own XML namespace.
+///
+/// It marks the domain as ours (``origin``), says where it serves (``host``/``port`` for user-mode
+/// networking with a port forward) and lists the volumes made for it, so that delete removes
+/// exactly those.
+public struct InstanceMetadata: Sendable, Hashable {
+    /// The namespace URI of our element.
+    public static let namespace = "http://autoscaler.localhost/xmlns/instance/1"
+    /// The namespace prefix libvirt writes.
+    public static let prefix = "autoscaler"
+
+    public var origin: InstanceOrigin
+    public var host: String?
+    public var port: Int?
+    public var template: String?
+    public var createdAt: Date?
+    /// Paths of volumes made for this instance.
+    public var volumes: [String]
+
+    public init(
+        origin: InstanceOrigin, host: String? = nil, port: Int? = nil, template: String? = nil, createdAt: Date? = nil,
+        volumes: [String] = []
+    ) {
+        self.origin = origin
+        self.host = host
+        self.port = port
+        self.template = template
+        self.createdAt = createdAt
+        self.volumes = volumes
+    }
+
+    /// The loopback endpoint, when the domain is reached through a port forward.
+    public var endpoint: Endpoint? {
+        guard let port else { return nil }
+        return Endpoint(host: host ?? "127.0.0.1", port: port)
+    }
+
+    /// The element as libvirt wants it (prefixed, namespace declared).
+    public var xml: String {
+        let p = Self.prefix
+        var attributes = "origin=\"\(origin.rawValue)\""
+        if let host { attributes += " host=\"\(escape(host))\"" }
+        if let port { attributes += " port=\"\(port)\"" }
+        if let template { attributes += " template=\"\(escape(template))\"" }
+        if let createdAt { attributes += " created-at=\"\(createdAt.ISO8601Format())\"" }
+        let volumeElements = volumes.map { "<\(p):volume path=\"\(escape($0))\"/>" }.joined()
+        return "<\(p):instance xmlns:\(p)=\"\(Self.namespace)\" \(attributes)>\(volumeElements)</\(p):instance>"
+    }
+
+    /// Parses the element libvirt returns; nil when it is not ours.
+    public init?(xml: String) {
+        guard let element = try? XMLElement(xmlString: xml), element.localName == "instance",
+            let origin = element.attribute(forName: "origin")?.stringValue.flatMap(InstanceOrigin.init(rawValue:))
+        else { return nil }
+        self.origin = origin
+        self.host = element.attribute(forName: "host")?.stringValue
+        self.port = element.attribute(forName: "port")?.stringValue.flatMap { Int($0) }
+        self.template = element.attribute(forName: "template")?.stringValue
+        self.createdAt = element.attribute(forName: "created-at")?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
+        self.volumes = (element.children ?? []).compactMap { node in
+            guard let child = node as? XMLElement, child.localName == "volume" else { return nil }
+            return child.attribute(forName: "path")?.stringValue
+        }
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,49 @@
+extension LibvirtProvider {
+    /// Settings of the libvirt provider.
+    ///
+    /// Defaults mirror the original project: URI `qemu:///system`, template
+    /// `ubuntu20.04-3_webTemplate`, new names `web_vm<N>`, `web_vm1` and `web_vm2` adopted as found
+    /// VMs even without our metadata, forward ports 18081–18999 on 127.0.0.1 to guest port 80, disks
+    /// cloned as qcow2 overlays.
+    public struct Configuration: Sendable, Hashable {
+        public var uri: String
+        public var template: String
+        public var naming: InstanceNaming
+        /// Domains served as found instances although they carry no metadata of ours.
+        public var adopt: [String]
+        /// Host side of user-mode port forwards.
+        public var forwardHost: String
+        public var forwardPorts: ClosedRange<Int>
+        /// The guest's HTTP port, used for forwards and for address-based endpoints.
+        public var guestPort: Int
+        public var diskMode: DiskMode
+
+        public init(
+            uri: String = "qemu:///system",
+            template: String = "ubuntu20.04-3_webTemplate",
+            naming: InstanceNaming = InstanceNaming(),
+            adopt: [String] = ["web_vm1", "web_vm2"],
+            forwardHost: String = "127.0.0.1",
+            forwardPorts: ClosedRange<Int> = 18081...18999,
+            guestPort: Int = 80,
+            diskMode: DiskMode = .overlay
+        ) {
+            self.uri = uri
+            self.template = template
+            self.naming = naming
+            self.adopt = adopt
+            self.forwardHost = forwardHost
+            self.forwardPorts = forwardPorts
+            self.guestPort = guestPort
+            self.diskMode = diskMode
+        }
+    }
+
+    /// How a clone gets its disks.
+    public enum DiskMode: String, Sendable, Hashable, CaseIterable {
+        /// A qcow2 overlay backed by the template's disk: instant, small, template must stay put.
+        case overlay
+        /// A full copy of each disk, independent of the template.
+        case copy
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Libvirt
+import Logging
+import Synchronization
+
+/// Instances that are libvirt domains, cloned from a template domain like `virt-clone` does.
+///
+/// Every libvirt call runs on a ``BlockingExecutor``. Creates are serialized within a process so
+/// that two of them never pick the same name or port.
+public final class LibvirtProvider: InstanceProvider {
+    public let configuration: Configuration
+    let connection: LibvirtConnection
+    let executor: BlockingExecutor
+    let logger: Logger
+    let probe: HTTPProbe
+    let createLock = Mutex(())
+
+    public var summary: String { "libvirt \(configuration.uri) (template \(configuration.template))" }
+
+    /// Connects to libvirt; throws ``AutoscalerError/hypervisorUnavailable(uri:reason:)`` when it cannot.
+    public init(
+        configuration: Configuration = Configuration(), executor: BlockingExecutor = .shared,
+        probe: HTTPProbe = HTTPProbe(), logger: Logger = Logger(label: "autoscaler.libvirt")
+    ) async throws {
+        self.configuration = configuration
+        self.executor = executor
+        self.probe = probe
+        self.logger = logger
+        let uri = configuration.uri
+        do {
+            self.connection = try await executor.run { try LibvirtConnection(uri: uri) }
+        } catch let error as LibvirtError {
+            throw AutoscalerError.hypervisorUnavailable(uri: uri, reason: error.message)
+        }
+    }
+
+    /// Whether the template domain exists (and so this provider can scale).
+    public func templateExists() async throws -> Bool {
+        try await executor.run { [connection, configuration] in
+            try connection.domainIfExists(named: configuration.template) != nil
+        }
+    }
+
+    public func instances() async throws -> [Instance] {
+        try await executor.run { [self] in
+            try connection.domains().compactMap { domain in try instance(of: domain) }
+        }
+    }
+
+    /// The instance a domain is, or nil when it is neither ours nor adopted.
+    func instance(of domain: Domain) throws -> Instance? {
+        let name = domain.name
+        let metadata: InstanceMetadata
+        if let text = try domain.metadata(uri: InstanceMetadata.namespace), let parsed = InstanceMetadata(xml: text) {
+            metadata = parsed
+        } else if configuration.adopt.contains(name) {
+            metadata = InstanceMetadata(origin: .found)
+        } else {
+            return nil
+        }
+        let state = try domain.state()
+        var endpoint = metadata.endpoint
+        if endpoint == nil, state.isActive {
+            endpoint = addressEndpoint(of: domain)
+        }
+        return Instance(
+            name: name, endpoint: endpoint, state: InstanceState(state), origin: metadata.origin,
+            createdAt: metadata.createdAt)
+    }
+
+    /// An endpoint from the guest's IPv4 address (DHCP lease, then guest agent), for bridged or NAT
+    /// networks where no port forward exists.
+    func addressEndpoint(of domain: Domain) -> Endpoint? {
+        for source in [InterfaceAddressSource.lease, .agent] {
+            if let address = try? domain.interfaceAddresses(source: source).first(where: { !$0.isIPv6 && $0.address != "127.0.0.1" }) {
+                return Endpoint(host: address.address, port: configuration.guestPort)
+            }
+        }
+        return nil
+    }
+
+    public func create(name: String?) async throws -> Instance {
+        if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
+        return try await executor.run { [self] in
+            try createLock.withLock { _ in try cloneAndStart(name: name) }
+        }
+    }
+
+    public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {
+        let isSimulated = try await executor.run { [connection] in try connection.canonicalURI().hasPrefix("test:") }
+        if isSimulated {
+            logger.debug("simulated hypervisor: no endpoint to wait for", metadata: ["instance": "\(instance.name)"])
+            return
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var endpoint = instance.endpoint
+        while clock.now < deadline {
+            let current = try await self.instance(named: instance.name)
+            guard current.state == .running else {
+                throw AutoscalerError.provider("\(instance.name) is \(current.state.rawValue), not running")
+            }
+            endpoint = endpoint ?? current.endpoint
+            if let endpoint, await probe.check(endpoint) { return }
+            try await Task.sleep(for: probe.interval)
+        }
+        throw AutoscalerError.timeout(instance: instance.name, seconds: Int(timeout.seconds.rounded(.up)))
+    }
+
+    public func stop(name: String, timeout: Duration) async throws {
+        let domain = try await executor.run { [connection] in
+            guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
+            if domain.isActive { try domain.shutdown() }
+            return domain
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if try await executor.run({ !domain.isActive }) { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        logger.info("guest did not shut down in time, destroying it", metadata: ["instance": "\(name)"])
+        try await executor.run { if domain.isActive { try domain.destroy() } }
+    }
+
+    public func delete(name: String) async throws {
+        try await executor.run { [self] in
+            guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
+            guard let text = try domain.metadata(uri: InstanceMetadata.namespace), let metadata = InstanceMetadata(xml: text),
+                metadata.origin == .created
+            else { throw AutoscalerError.notManaged(name) }
+            if domain.isActive {
+                do {
+                    try domain.destroy()
+                } catch where (error as? LibvirtError)?.code == .operationInvalid {
+                    // It stopped between the check and the call.
+                }
+            }
+            try domain.undefine()
+            removeVolumes(metadata.volumes)
+            logger.info("deleted", metadata: ["instance": "\(name)", "volumes": "\(metadata.volumes.count)"])
+        }
+    }
+
+    /// Deletes volumes by path; one that is already gone is not an error.
+    func removeVolumes(_ paths: [String]) {
+        for path in paths {
+            do {
+                try connection.storageVolume(path: path).delete()
+            } catch {
+                if error.code == .noStorageVolume { continue }
+                logger.warning("could not delete volume", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+}
+
+extension InstanceState {
+    init(_ state: DomainState) {
+        switch state {
+        case .running, .blocked, .shuttingDown: self = .running
+        case .paused, .pmSuspended: self = .paused
+        case .shutOff: self = .stopped
+        case .crashed: self = .crashed
+        case .noState: self = .unknown
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Libvirt
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Instances that are local `webserver` processes: the autoscaler without a hypervisor.
+///
+/// Each instance is a detached child on a loopback port the kernel picked, written down in
+/// `<state>/instances/<name>.json` so that any later process adopts it. A lock file serializes
+/// creates across processes, so two of them never take the same name.
+public final class ProcessProvider: InstanceProvider {
+    public let configuration: Configuration
+    let executor: BlockingExecutor
+    let probe: HTTPProbe
+    let logger: Logger
+
+    public var summary: String { "process \(configuration.stateDirectory) (\(configuration.webserverPath))" }
+
+    var instancesDirectory: String { configuration.stateDirectory + "/instances" }
+
+    public init(
+        configuration: Configuration = Configuration(), executor: BlockingExecutor = .shared,
+        probe: HTTPProbe = HTTPProbe(path: "/healthz"), logger: Logger = Logger(label: "autoscaler.process")
+    ) throws {
+        self.configuration = configuration
+        self.executor = executor
+        self.probe = probe
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.stateDirectory + "/instances", withIntermediateDirectories: true)
+        } catch {
+            throw AutoscalerError.provider("cannot create state directory \(configuration.stateDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    public func instances() async throws -> [Instance] {
+        try await executor.run { [self] in try records().map(instance(of:)) }
+    }
+
+    func instance(of record: ProcessRecord) -> Instance {
+        let alive = ChildProcess.isAlive(record.pid, startTime: record.startTime)
+        return Instance(
+            name: record.name,
+            endpoint: record.port.map { Endpoint(host: record.host, port: $0) },
+            state: alive ? .running : .stopped,
+            origin: .created,
+            createdAt: record.createdAt)
+    }
+
+    public func create(name: String?) async throws -> Instance {
+        if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
+        guard FileManager.default.isExecutableFile(atPath: configuration.webserverPath) else {
+            throw AutoscalerError.provider(
+                "webserver executable not found at \(configuration.webserverPath); build it (`swift build`) or pass --webserver-path")
+        }
+        // Reserve the name and spawn under the lock; waiting for the port happens outside it.
+        var record = try await executor.run { [self] in
+            try withStateLock {
+                let taken = try records().map(\.name)
+                let chosen = name ?? configuration.naming.nextName(notIn: taken)
+                if taken.contains(chosen) { throw AutoscalerError.nameTaken(chosen) }
+                return try spawn(name: chosen)
+            }
+        }
+        do {
+            record.port = try await waitForPort(of: record)
+            let finished = record
+            try await executor.run { [self] in try write(finished) }
+        } catch {
+            let failed = record
+            try? await ChildProcess.terminate(failed.pid, startTime: failed.startTime, timeout: .seconds(1))
+            try? await executor.run { [self] in removeFiles(of: failed.name) }
+            throw error
+        }
+        logger.info("started", metadata: ["instance": "\(record.name)", "pid": "\(record.pid)", "port": "\(record.port ?? 0)"])
+        return instance(of: record)
+    }
+
+    public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            let current = try await self.instance(named: instance.name)
+            guard current.state == .running else {
+                throw AutoscalerError.provider("\(instance.name) exited; see \(logPath(of: instance.name))")
+            }
+            if let endpoint = current.endpoint, await probe.check(endpoint) { return }
+            try await Task.sleep(for: probe.interval)
+        }
+        throw AutoscalerError.timeout(instance: instance.name, seconds: Int(timeout.seconds.rounded(.up)))
+    }
+
+    public func stop(name: String, timeout: Duration) async throws {
+        let record = try await executor.run { [self] in try self.record(named: name) }
+        try await ChildProcess.terminate(record.pid, startTime: record.startTime, timeout: timeout)
+    }
+
+    public func delete(name: String) async throws {
+        try await stop(name: name, timeout: .seconds(5))
+        try await executor.run { [self] in removeFiles(of: name) }
+        logger.info("deleted", metadata: ["instance": "\(name)"])
+    }
+}

@@ -1,0 +1,63 @@
+/// Makes, lists and removes web server instances: libvirt VMs or local processes.
+///
+/// Implementations are safe to call from several tasks; blocking work runs off the cooperative pool.
+public protocol InstanceProvider: Sendable {
+    /// What it is, for logs: `libvirt qemu:///system` or `process /path/to/state`.
+    var summary: String { get }
+
+    /// Every instance this provider manages or found (the libvirt provider: domains with our metadata).
+    func instances() async throws -> [Instance]
+
+    /// Makes and starts a new instance; `name` nil picks the next free `web_vm<N>`.
+    ///
+    /// Returns once it is started, not once it serves; see ``waitUntilServing(_:timeout:)``.
+    /// A failure part-way removes what was made.
+    func create(name: String?) async throws -> Instance
+
+    /// Waits until the instance answers HTTP; throws ``AutoscalerError/timeout(instance:seconds:)``.
+    func waitUntilServing(_ instance: Instance, timeout: Duration) async throws
+
+    /// Stops an instance gracefully (guest shutdown or SIGTERM), forcing it after `timeout`.
+    func stop(name: String, timeout: Duration) async throws
+
+    /// Stops and removes an instance the autoscaler created, with everything made for it.
+    ///
+    /// Throws ``AutoscalerError/notManaged(_:)`` for a found instance.
+    func delete(name: String) async throws
+}
+
+extension InstanceProvider {
+    /// Creates an instance and waits until it serves; on any failure the new instance is deleted
+    /// again, so nothing is left behind.
+    public func createServing(name: String?, timeout: Duration) async throws -> Instance {
+        let instance = try await create(name: name)
+        do {
+            try await waitUntilServing(instance, timeout: timeout)
+            return try await self.instance(named: instance.name)
+        } catch {
+            try? await delete(name: instance.name)
+            throw error
+        }
+    }
+
+    /// The instance named `name`, or ``AutoscalerError/notFound(_:)``.
+    public func instance(named name: String) async throws -> Instance {
+        guard let instance = try await instances().first(where: { $0.name == name }) else {
+            throw AutoscalerError.notFound(name)
+        }
+        return instance
+    }
+
+    /// The newest instance the autoscaler created (the one `scale-down` removes by default).
+    public func newestCreatedInstance() async throws -> Instance {
+        let created = try await instances().filter { $0.origin == .created }
+        let naming = InstanceNaming()
+        guard
+            let newest = created.max(by: {
+                ($0.createdAt ?? .distantPast, naming.number(of: $0.name) ?? 0)
+                    < ($1.createdAt ?? .distantPast, naming.number(of: $1.name) ?? 0)
+            })
+        else { throw AutoscalerError.noManagedInstance }
+        return newest
+    }
+}

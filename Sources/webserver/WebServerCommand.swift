@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import WebServer
+
+@main
+struct WebServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "webserver",
+        abstract: "The web app an instance runs: GET / answers with the instance name.",
+        discussion: """
+            GET /            the instance name (also in the X-Instance header)
+            GET /?work=MS    the same after spending MS milliseconds of CPU, so one instance has a limited capacity
+            GET /healthz     {"status":"ok"} for health checks
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one (see --port-file).") var port = 8000
+    @Option(help: "Instance name to answer with (default: the host name).") var name: String?
+    @Option(help: "Event-loop threads; 1 behaves like a one-vCPU VM.") var threads = 1
+    @Option(help: "Write the bound port to this file once listening.") var portFile: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be 1 to 256") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "webserver")
+        let server = WebServer(
+            configuration: .init(
+                host: host, port: port, name: name ?? ProcessInfo.processInfo.hostName, threads: threads, portFile: portFile),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
