@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Recreates the original project's prerequisites on a Debian/Ubuntu host, idempotently:
+#   - libvirt (daemon + qemu driver + clients), qemu-system-x86, qemu-utils, busybox-static;
+#   - virtlogd and libvirtd running (started by hand when there is no systemd);
+#   - a tiny web VM image: a Debian cloud kernel (taken from its package, not installed) and a
+#     busybox initramfs whose httpd answers with the instance name;
+#   - a storage pool "autoscaler" over the image directory;
+#   - the template domain ubuntu20.04-3_webTemplate (shut off) and web_vm1, web_vm2 (running,
+#     forwarded to 127.0.0.1:18081 and :18082), marked in our metadata as found, not created.
+#
+# Environment: AUTOSCALER_IMAGE_DIR (default /var/lib/autoscaler/images), LIBVIRT_URI
+# (default qemu:///system), AUTOSCALER_INITIAL_VMS (default "web_vm1 web_vm2"; empty for none).
+set -euo pipefail
+
+IMAGE_DIR=${AUTOSCALER_IMAGE_DIR:-/var/lib/autoscaler/images}
+URI=${LIBVIRT_URI:-qemu:///system}
+TEMPLATE=ubuntu20.04-3_webTemplate
+INITIAL_VMS=${AUTOSCALER_INITIAL_VMS-web_vm1 web_vm2}
+FIRST_PORT=18081
+POOL=autoscaler
+NS=http://autoscaler.localhost/xmlns/instance/1
+HERE=$(cd "$(dirname "$0")" && pwd)
+
+log() { printf 'setup-libvirt: %s\n' "$*" >&2; }
+die() { printf 'setup-libvirt: error: %s\n' "$*" >&2; exit 1; }
+virsh() { command virsh -q -c "$URI" "$@"; }
+
+# --- packages ---------------------------------------------------------------------------------
+PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils busybox-static cpio)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        die "missing packages; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- daemons ----------------------------------------------------------------------------------
+if [[ "$URI" == qemu:///system ]]; then
+    [ "$(id -u)" -eq 0 ] || die "qemu:///system needs root to start daemons; run: sudo $0"
+    mkdir -p /var/log/libvirt /var/log/libvirt/qemu /run/libvirt
+    # libvirt-daemon-system's postinst makes the user qemu runs as; without that package, we do.
+    getent group kvm >/dev/null || groupadd --system kvm
+    getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+    getent passwd libvirt-qemu >/dev/null ||
+        useradd --system --gid kvm --groups libvirt-qemu --home-dir /var/lib/libvirt --no-create-home \
+            --shell /usr/sbin/nologin libvirt-qemu
+    if ! pgrep -x virtlogd >/dev/null; then
+        log "starting virtlogd"
+        virtlogd -d
+    fi
+    if ! pgrep -x libvirtd >/dev/null; then
+        log "starting libvirtd"
+        libvirtd -d
+    fi
+    for _ in $(seq 1 100); do
+        virsh uri >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    virsh uri >/dev/null 2>&1 || die "libvirtd did not come up; see /var/log/libvirt/libvirtd.log"
+fi
+
+# --- the web VM image -------------------------------------------------------------------------
+mkdir -p "$IMAGE_DIR"
+KERNEL=$IMAGE_DIR/vmlinuz
+INITRD=$IMAGE_DIR/initrd.img
+if [ ! -s "$KERNEL" ] || [ ! -s "$INITRD" ] || [ "$HERE/vm/init" -nt "$INITRD" ] || [ "$0" -nt "$INITRD" ]; then
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    meta=linux-image-cloud-amd64
+    pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+    [ -n "$pkg" ] || die "cannot find the package behind $meta (apt-get update?)"
+    log "taking the kernel from $pkg (downloaded, not installed)"
+    (cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+    dpkg-deb -x "$work"/*.deb "$work/pkg"
+    cp "$work"/pkg/boot/vmlinuz-* "$KERNEL"
+    modules=$(ls -d "$work"/pkg/lib/modules/*)
+
+    root=$work/initramfs
+    mkdir -p "$root"/{bin,etc,lib/modules,proc,sys,dev,tmp,www}
+    cp /bin/busybox "$root/bin/busybox"
+    : >"$root/etc/modules"
+    # Dependency order (virtio needs virtio_ring): virtio core, the PCI transport, then the network and block drivers.
+    for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk; do
+        f=$(find "$modules" -name "$m.ko" | head -n 1)
+        [ -n "$f" ] || continue
+        cp "$f" "$root/lib/modules/"
+        echo "$m" >>"$root/etc/modules"
+    done
+    cp "$HERE/vm/init" "$root/init"
+    chmod 755 "$root/init"
+    (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$INITRD.tmp"
+    mv "$INITRD.tmp" "$INITRD"
+    log "built $INITRD ($(du -h "$INITRD" | cut -f1)) and $KERNEL"
+fi
+chmod 755 "$IMAGE_DIR"
+chmod 644 "$KERNEL" "$INITRD"
+
+# --- storage pool -----------------------------------------------------------------------------
+if ! virsh pool-info "$POOL" >/dev/null 2>&1; then
+    log "defining storage pool $POOL at $IMAGE_DIR"
+    virsh pool-define-as "$POOL" dir --target "$IMAGE_DIR" >/dev/null
+    virsh pool-autostart "$POOL" >/dev/null
+fi
+[[ "$(virsh pool-info "$POOL")" == *running* ]] || virsh pool-start "$POOL" >/dev/null
+TEMPLATE_DISK=$IMAGE_DIR/$TEMPLATE.qcow2
+[ -f "$TEMPLATE_DISK" ] || qemu-img create -q -f qcow2 "$TEMPLATE_DISK" 16M
+virsh pool-refresh "$POOL" >/dev/null
+
+# --- domains ----------------------------------------------------------------------------------
+random_mac() { printf '52:54:00:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)); }
+
+# domain_xml NAME DISK PORT [METADATA]
+domain_xml() {
+    local name=$1 disk=$2 port=$3 metadata=${4:-}
+    cat <<XML
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$name</name>
+  <metadata>$metadata</metadata>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$KERNEL</kernel>
+    <initrd>$INITRD</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 autoscaler.instance=$name</cmdline>
+  </os>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$disk'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='pty'/>
+    <console type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-netdev'/>
+    <qemu:arg value='user,id=asnet0,hostfwd=tcp:127.0.0.1:$port-:80'/>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='virtio-net-pci,netdev=asnet0,bus=pci.0,addr=0x10,mac=$(random_mac)'/>
+  </qemu:commandline>
+</domain>
+XML
+}
+
+define() { # define NAME XML
+    local file
+    file=$(mktemp)
+    printf '%s\n' "$2" >"$file"
+    virsh define "$file" >/dev/null
+    rm -f "$file"
+}
+
+if ! virsh dominfo "$TEMPLATE" >/dev/null 2>&1; then
+    log "defining template $TEMPLATE (shut off)"
+    define "$TEMPLATE" "$(domain_xml "$TEMPLATE" "$TEMPLATE_DISK" 18080)"
+fi
+
+port=$FIRST_PORT
+for vm in $INITIAL_VMS; do
+    if ! virsh dominfo "$vm" >/dev/null 2>&1; then
+        disk=$IMAGE_DIR/$vm.qcow2
+        [ -f "$disk" ] || qemu-img create -q -f qcow2 -b "$TEMPLATE_DISK" -F qcow2 "$disk" >/dev/null
+        log "defining $vm (found VM, 127.0.0.1:$port)"
+        define "$vm" "$(domain_xml "$vm" "$disk" "$port" \
+            "<autoscaler:instance xmlns:autoscaler='$NS' origin='found' host='127.0.0.1' port='$port'/>")"
+    fi
+    if [[ "$(virsh domstate "$vm")" != running ]]; then
+        log "starting $vm"
+        virsh start "$vm" >/dev/null
+    fi
+    port=$((port + 1))
+done
+virsh pool-refresh "$POOL" >/dev/null
+
+# Wait for the initial VMs to serve, so that whatever runs next finds them ready.
+port=$FIRST_PORT
+for vm in $INITIAL_VMS; do
+    deadline=$((SECONDS + 90))
+    until curl -fsS -m 2 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || die "$vm did not answer on 127.0.0.1:$port within 90 s; see 'virsh console $vm'"
+        sleep 0.3
+    done
+    log "$vm serves on 127.0.0.1:$port"
+    port=$((port + 1))
+done
+log "ready: template $TEMPLATE, VMs: ${INITIAL_VMS:-none} ($URI)"
