@@ -51,6 +51,12 @@ if [[ "$URI" == qemu:///system ]]; then
     getent passwd libvirt-qemu >/dev/null ||
         useradd --system --gid kvm --groups libvirt-qemu --home-dir /var/lib/libvirt --no-create-home \
             --shell /usr/sbin/nologin libvirt-qemu
+    # udev normally gives /dev/kvm to group kvm (0660). Without udev it stays root-only; libvirt then
+    # finds KVM unusable for qemu's user, distrusts its capabilities cache and re-probes qemu on every
+    # define (about 45 s each). Domains here are type='qemu' (TCG) either way.
+    if [ -c /dev/kvm ] && [ "$(stat -c %G /dev/kvm)" != kvm ]; then
+        chgrp kvm /dev/kvm && chmod 660 /dev/kvm
+    fi
     if ! pgrep -x virtlogd >/dev/null; then
         log "starting virtlogd"
         virtlogd -d

@@ -37,3 +37,10 @@ public enum InstanceOrigin: String, Sendable, Hashable, Codable {
     /// There before (the initial VMs, a user's own): it serves, but is never deleted.
     case found
 }
+
+extension Instance {
+    /// The instance as one line of JSON (ISO 8601 dates, sorted keys).
+    public func jsonLine() throws -> String {
+        String(decoding: try JSONEncoder.iso8601.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Logging
+
+/// `--log-level`, and the swift-log set-up every command shares: plain lines on stderr.
+public struct LoggingOptions: ParsableArguments, Sendable {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// Installs the stderr log handler at the chosen level; call once, first thing in `run`.
+    public func bootstrap(label: String) -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

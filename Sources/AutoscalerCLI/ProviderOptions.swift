@@ -1,0 +1,48 @@
+import ArgumentParser
+import AutoscalerCore
+import Logging
+
+/// The options that pick and configure an instance provider, shared by the commands.
+public struct ProviderOptions: ParsableArguments, Sendable {
+    @Option(help: "Instances to manage: auto (libvirt when the URI connects and the template exists, else process), libvirt or process.")
+    public var provider: ProviderKind = .auto
+
+    @Option(help: "libvirt connection URI.")
+    public var uri = LibvirtProvider.Configuration().uri
+
+    @Option(help: "Template domain that new VMs are cloned from (must be shut off).")
+    public var template = LibvirtProvider.Configuration().template
+
+    @Option(help: "How a clone gets its disks: overlay (qcow2 on the template's disk) or copy.")
+    public var disk: LibvirtProvider.DiskMode = .overlay
+
+    @Option(help: "Prefix of new instance names (<prefix><N>).")
+    public var namePrefix = InstanceNaming().prefix
+
+    @Option(help: "State directory of the process provider (default: $AUTOSCALER_STATE_DIR, $XDG_STATE_HOME/autoscaler or ~/.local/state/autoscaler).")
+    public var stateDir: String?
+
+    @Option(help: "The webserver executable the process provider starts (default: next to this one).")
+    public var webserverPath: String?
+
+    public init() {}
+
+    public var libvirtConfiguration: LibvirtProvider.Configuration {
+        LibvirtProvider.Configuration(uri: uri, template: template, naming: InstanceNaming(prefix: namePrefix), diskMode: disk)
+    }
+
+    public var processConfiguration: ProcessProvider.Configuration {
+        var configuration = ProcessProvider.Configuration(naming: InstanceNaming(prefix: namePrefix))
+        if let stateDir { configuration.stateDirectory = stateDir }
+        if let webserverPath { configuration.webserverPath = webserverPath }
+        return configuration
+    }
+
+    /// Connects the chosen provider.
+    public func makeProvider(logger: Logger) async throws -> any InstanceProvider {
+        try await ProviderFactory.make(provider, libvirt: libvirtConfiguration, process: processConfiguration, logger: logger)
+    }
+}
+
+extension ProviderKind: ExpressibleByArgument {}
+extension LibvirtProvider.DiskMode: ExpressibleByArgument {}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import AutoscalerCLI
+import AutoscalerCore
+import Foundation
+
+@main
+struct ScaleDownCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale-down",
+        abstract: "Remove one web server the autoscaler created: the named one, or the newest.",
+        discussion: """
+            Stops and deletes the instance with everything made for it (for a VM: its domain and disk volumes). With --drain, the load balancer first stops sending it requests and lets open ones finish. VMs the autoscaler did not create (web_vm1, web_vm2, your own) are never deleted. \n\nExit codes: 3 libvirt unreachable, 9 no such instance, 10 not created by the autoscaler, 11 load balancer error, 1 anything else.
+            """)
+
+    @OptionGroup var providerOptions: ProviderOptions
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Argument(help: "Instance to remove (default: the newest one the autoscaler created).")
+    var name: String?
+
+    @Option(help: "Admin URL of a load balancer to drain the instance from first, e.g. http://127.0.0.1:8081.")
+    var drain: String?
+
+    @Option(help: "Seconds to wait for the drain to finish.")
+    var drainTimeout: Int = 30
+
+    @Option(help: "Admin API token (default: $AUTOSCALER_TOKEN).")
+    var token: String?
+
+    func validate() throws {
+        guard drainTimeout > 0 else { throw ValidationError("--drain-timeout must be positive") }
+    }
+
+    func run() async throws {
+        let logger = loggingOptions.bootstrap(label: "scale-down")
+        let removed = try await CommandFailure.reporting("scale-down") {
+            let balancer = try drain.map {
+                try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
+            }
+            let provider = try await providerOptions.makeProvider(logger: logger)
+            let scaling = ManualScaling(provider: provider, balancer: balancer, logger: logger)
+            return try await scaling.scaleDown(name: name, drainTimeout: .seconds(drainTimeout))
+        }
+        print("removed \(removed.name)")
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import AutoscalerCLI
+import AutoscalerCore
+import Foundation
+
+@main
+struct ScaleUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale-up",
+        abstract: "Add one web server: clone the template into the next free web_vm<N>, start it, wait until it serves.",
+        discussion: """
+            Prints the new instance's name and endpoint (host:port) on stdout. With --register, also adds it to a running load balancer's pool. Whatever fails after the VM was made (timeout, balancer refused) removes it again. \n\nExit codes: 3 libvirt unreachable, 4 template missing, 5 template running, 6 name taken or invalid, 7 no free port, 8 timeout, 11 load balancer error, 1 anything else.
+            """)
+
+    @OptionGroup var providerOptions: ProviderOptions
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Option(help: "Name of the new instance (default: the next free <prefix><N>).")
+    var name: String?
+
+    @Flag(help: "Return once started, without waiting until it answers HTTP.")
+    var noWait = false
+
+    @Option(help: "Seconds to wait until the new instance answers HTTP.")
+    var timeout: Int = 120
+
+    @Option(help: "Admin URL of a load balancer to add the instance to, e.g. http://127.0.0.1:8081.")
+    var register: String?
+
+    @Option(help: "Admin API token (default: $AUTOSCALER_TOKEN).")
+    var token: String?
+
+    @Flag(help: "Print the instance as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if let name, !InstanceNaming.isValid(name) { throw ValidationError(AutoscalerError.invalidName(name).description) }
+    }
+
+    func run() async throws {
+        let logger = loggingOptions.bootstrap(label: "scale-up")
+        let instance = try await CommandFailure.reporting("scale-up") {
+            let balancer = try register.map {
+                try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
+            }
+            let provider = try await providerOptions.makeProvider(logger: logger)
+            let scaling = ManualScaling(provider: provider, balancer: balancer, logger: logger)
+            return try await scaling.scaleUp(name: name, wait: !noWait, timeout: .seconds(timeout))
+        }
+        print(json ? try instance.jsonLine() : "\(instance.name) \(instance.endpoint?.description ?? "-")")
+    }
+}
