@@ -16,6 +16,8 @@ public final class DomainXML {
 
     /// Parses domain XML; throws ``DomainXMLError`` when it is not XML or not a `<domain>`.
     public init(_ xml: String) throws(DomainXMLError) {
+        // FoundationXML crashes on empty input instead of throwing.
+        guard xml.contains("<") else { throw .invalid("no XML element") }
         let document: XMLDocument
         do {
             document = try XMLDocument(xmlString: xml, options: [])

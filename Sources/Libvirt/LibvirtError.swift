@@ -66,6 +66,7 @@ extension LibvirtError {
         public static let operationUnsupported = Code(VIR_ERR_OPERATION_UNSUPPORTED)
         public static let operationDenied = Code(VIR_ERR_OPERATION_DENIED)
         public static let xmlError = Code(VIR_ERR_XML_ERROR)
+        public static let xmlDetail = Code(VIR_ERR_XML_DETAIL)
         public static let noDomain = Code(VIR_ERR_NO_DOMAIN)
         public static let noStoragePool = Code(VIR_ERR_NO_STORAGE_POOL)
         public static let noStorageVolume = Code(VIR_ERR_NO_STORAGE_VOL)
