@@ -41,28 +41,42 @@ public struct InstanceMetadata: Sendable, Hashable {
         return Endpoint(host: host ?? "127.0.0.1", port: port)
     }
 
-    /// The element as libvirt wants it (prefixed, namespace declared).
+    /// The element with our prefix and namespace declared, for a domain's `<metadata>` in its XML.
     public var xml: String {
-        let p = Self.prefix
+        element(prefix: "\(Self.prefix):", declaration: " xmlns:\(Self.prefix)=\"\(Self.namespace)\"")
+    }
+
+    /// The element without prefix or namespace, as `virDomainSetMetadata` wants it (it adds both).
+    public var bareXML: String {
+        element(prefix: "", declaration: "")
+    }
+
+    private func element(prefix p: String, declaration: String) -> String {
         var attributes = "origin=\"\(origin.rawValue)\""
         if let host { attributes += " host=\"\(escape(host))\"" }
         if let port { attributes += " port=\"\(port)\"" }
         if let template { attributes += " template=\"\(escape(template))\"" }
-        if let createdAt { attributes += " created-at=\"\(createdAt.ISO8601Format())\"" }
-        let volumeElements = volumes.map { "<\(p):volume path=\"\(escape($0))\"/>" }.joined()
-        return "<\(p):instance xmlns:\(p)=\"\(Self.namespace)\" \(attributes)>\(volumeElements)</\(p):instance>"
+        if let createdAt { attributes += " created-at=\"\(createdAt.formatted(Self.dateFormat))\"" }
+        let volumeElements = volumes.map { "<\(p)volume path=\"\(escape($0))\"/>" }.joined()
+        return "<\(p)instance\(declaration) \(attributes)>\(volumeElements)</\(p)instance>"
     }
+
+    /// Milliseconds kept, so that the newest of two instances made in one second is known.
+    static let dateFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// Parses the element libvirt returns; nil when it is not ours.
     public init?(xml: String) {
-        guard let element = try? XMLElement(xmlString: xml), element.localName == "instance",
+        // FoundationXML traps on input without an element instead of throwing.
+        guard xml.contains("<"), let element = try? XMLElement(xmlString: xml), element.localName == "instance",
             let origin = element.attribute(forName: "origin")?.stringValue.flatMap(InstanceOrigin.init(rawValue:))
         else { return nil }
         self.origin = origin
         self.host = element.attribute(forName: "host")?.stringValue
         self.port = element.attribute(forName: "port")?.stringValue.flatMap { Int($0) }
         self.template = element.attribute(forName: "template")?.stringValue
-        self.createdAt = element.attribute(forName: "created-at")?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
+        self.createdAt = element.attribute(forName: "created-at")?.stringValue.flatMap {
+            (try? Date($0, strategy: Self.dateFormat)) ?? (try? Date($0, strategy: .iso8601))
+        }
         self.volumes = (element.children ?? []).compactMap { node in
             guard let child = node as? XMLElement, child.localName == "volume" else { return nil }
             return child.attribute(forName: "path")?.stringValue
