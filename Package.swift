@@ -32,10 +32,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CProcessSpawn"),
         .target(
             name: "AutoscalerCore",
             dependencies: [
                 "Libvirt",
+                "CProcessSpawn",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,7 +99,11 @@ let package = Package(
         ),
         .testTarget(
             name: "AutoscalerCoreTests",
-            dependencies: ["AutoscalerCore", "Libvirt", "webserver"]
+            dependencies: [
+                "AutoscalerCore", "Libvirt", "webserver", "scale-up", "scale-down",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "WebServerTests",

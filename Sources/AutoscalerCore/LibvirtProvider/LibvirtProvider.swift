@@ -47,6 +47,14 @@ public final class LibvirtProvider: InstanceProvider {
         }
     }
 
+    public func instance(named name: String) async throws -> Instance {
+        try await executor.run { [self] in
+            guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
+            guard let instance = try instance(of: domain) else { throw AutoscalerError.notManaged(name) }
+            return instance
+        }
+    }
+
     /// The instance a domain is, or nil when it is neither ours nor adopted.
     func instance(of domain: Domain) throws -> Instance? {
         let name = domain.name

@@ -1,3 +1,4 @@
+import CProcessSpawn
 import Foundation
 
 #if canImport(Glibc)
@@ -6,36 +7,14 @@ import Glibc
 
 /// Spawning, probing and signalling detached child processes (POSIX, Linux `/proc`).
 enum ChildProcess {
-    /// glibc's `POSIX_SPAWN_SETSID` (since 2.26), which Swift does not see: it hides behind `_GNU_SOURCE`.
-    static let spawnSetSID: Int32 = 0x80
 
-    /// Starts `path` with `arguments` in a session of its own, so that a Ctrl-C meant for the parent
-    /// does not reach it, with default signal handling whatever the parent ignores, stdin from
-    /// `/dev/null` and stdout/stderr appended to `logPath`.
+    /// Starts `path` with `arguments` detached (see `autoscaler_spawn_detached`): its own session, default
+    /// signal handling, stdin from `/dev/null`, output appended to `logPath`, no inherited descriptors.
     static func spawnDetached(path: String, arguments: [String], logPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let result = autoscaler_spawn_detached(path, argv, environ, logPath, &pid)
         guard result == 0 else {
             throw AutoscalerError.provider("cannot start \(path): \(String(cString: strerror(result)))")
         }

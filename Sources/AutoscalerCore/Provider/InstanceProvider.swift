@@ -8,6 +8,10 @@ public protocol InstanceProvider: Sendable {
     /// Every instance this provider manages or found (the libvirt provider: domains with our metadata).
     func instances() async throws -> [Instance]
 
+    /// The instance named `name`: ``AutoscalerError/notFound(_:)`` when nothing has that name,
+    /// ``AutoscalerError/notManaged(_:)`` when something does but it is not an instance of ours.
+    func instance(named name: String) async throws -> Instance
+
     /// Makes and starts a new instance; `name` nil picks the next free `web_vm<N>`.
     ///
     /// Returns once it is started, not once it serves; see ``waitUntilServing(_:timeout:)``.
@@ -40,7 +44,7 @@ extension InstanceProvider {
         }
     }
 
-    /// The instance named `name`, or ``AutoscalerError/notFound(_:)``.
+    /// The listed instance named `name`, or ``AutoscalerError/notFound(_:)``.
     public func instance(named name: String) async throws -> Instance {
         guard let instance = try await instances().first(where: { $0.name == name }) else {
             throw AutoscalerError.notFound(name)

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// The `scale-up` and `scale-down` executables, run as a user runs them.
+@Suite("scale-up and scale-down commands")
+struct CommandLineTests {
+    static let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = binaries.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func stateDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("autoscaler-cli-\(UUID().uuidString)").path
+    }
+
+    @Test func processProviderRoundTrip() throws {
+        let state = stateDirectory()
+        let up = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
+        #expect(up.status == 0, "\(up.stderr)")
+        let fields = up.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.first == "web_vm1")
+        #expect(fields.last?.hasPrefix("127.0.0.1:") == true)
+
+        let json = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--json", "--log-level", "error"])
+        #expect(json.stdout.contains(#""name":"web_vm2""#))
+
+        let down = try Self.run("scale-down", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
+        #expect(down.status == 0 && down.stdout == "removed web_vm2\n")
+        let named = try Self.run("scale-down", ["web_vm1", "--provider", "process", "--state-dir", state, "--log-level", "error"])
+        #expect(named.status == 0 && named.stdout == "removed web_vm1\n")
+        let none = try Self.run("scale-down", ["--provider", "process", "--state-dir", state])
+        #expect(none.status == 9)
+        #expect(none.stderr.contains("scale-down: error: there is no instance created by the autoscaler"))
+    }
+
+    @Test(arguments: [
+        (["--provider", "libvirt", "--uri", "qemu:///system?socket=/nonexistent/sock"], Int32(3), "libvirtd -d"),
+        (["--provider", "libvirt", "--uri", "test:///default", "--template", "nope"], 4, "template domain 'nope' does not exist"),
+        (["--provider", "libvirt", "--uri", "test:///default", "--template", "test"], 5, "is running"),
+        (["--provider", "libvirt", "--uri", "test:///default", "--template", "test", "--name", "test"], 5, "is running"),
+        (["--name", "bad name"], 64, "not a valid instance name"),
+        (["--timeout", "0"], 64, "--timeout must be positive"),
+        (["--provider", "bogus"], 64, "bogus"),
+        (["--register", "ftp://x"], 11, "not an admin URL"),
+    ])
+    func scaleUpErrors(arguments: [String], status: Int32, message: String) throws {
+        let result = try Self.run("scale-up", arguments + ["--state-dir", stateDirectory()])
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func registerFailureRemovesTheNewInstance() throws {
+        let state = stateDirectory()
+        // Port 1 on loopback refuses connections: the balancer is not there.
+        let result = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--register", "http://127.0.0.1:1"])
+        #expect(result.status == 11)
+        #expect(result.stderr.contains("cannot reach the admin API"))
+        let records = try FileManager.default.contentsOfDirectory(atPath: state + "/instances").filter { $0.hasSuffix(".json") }
+        #expect(records.isEmpty)
+    }
+
+    @Test func scaleDownRefusesFoundAndUnknown() throws {
+        let found = try Self.run("scale-down", ["test", "--provider", "libvirt", "--uri", "test:///default"])
+        #expect(found.status == 10)
+        #expect(found.stderr.contains("'test' was not created by the autoscaler; refusing to delete it"))
+        let unknown = try Self.run("scale-down", ["ghost", "--provider", "process", "--state-dir", stateDirectory()])
+        #expect(unknown.status == 9)
+    }
+
+    @Test(arguments: ["scale-up", "scale-down", "webserver"])
+    func helpWorks(_ executable: String) throws {
+        let result = try Self.run(executable, ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: \(executable)"))
+    }
+}
