@@ -35,6 +35,12 @@ final class WebServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// A parse error has already been answered with 400 by NIO's error handler; the connection
+    /// cannot be resynchronized, so close it rather than leave the client waiting.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let (path, query) = Self.split(head.uri)
         let response: (HTTPResponseStatus, String, String)
