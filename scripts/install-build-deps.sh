@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building the package needs beyond the Swift toolchain: libvirt's headers and
+# pkg-config (the CLibvirt module map links libvirt through pkg-config), and curl for the scripts.
+set -euo pipefail
+missing=()
+pkg-config --exists libvirt 2>/dev/null || missing+=(libvirt-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v curl >/dev/null || missing+=(curl)
+command -v bc >/dev/null || missing+=(bc)
+command -v ss >/dev/null || missing+=(iproute2)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-build-deps: missing ${missing[*]}; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+echo "install-build-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

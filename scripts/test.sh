@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Every test, one command: the Swift tests (libvirt wrapper on test:///default, providers, commands,
+# webserver) and a real-VM integration test: setup-libvirt.sh, scale-up clones a VM that answers
+# HTTP on its loopback port, scale-down removes it, and nothing is left behind.
+#
+#   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
+#   scripts/test.sh --no-vm    only the Swift tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUN_VM=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-vm) RUN_VM=0 ;;
+        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "test.sh: unknown argument: $arg" >&2; exit 64 ;;
+    esac
+done
+
+log() { printf '\n== %s\n' "$*"; }
+fail() { printf 'test.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+started=$SECONDS
+
+# --- build dependencies -----------------------------------------------------------------------
+scripts/install-build-deps.sh
+
+# --- Swift tests ------------------------------------------------------------------------------
+log "swift build"
+swift build --build-tests
+log "swift test"
+swift test --skip-build
+
+[ "$RUN_VM" = 1 ] || { log "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
+
+# --- real VM integration ----------------------------------------------------------------------
+log "setup-libvirt.sh"
+scripts/setup-libvirt.sh
+
+BIN=$(swift build --show-bin-path)
+URI=qemu:///system
+domains() { virsh -q -c "$URI" list --all --name | sed '/^$/d' | sort; }
+before_domains=$(domains)
+before_files=$(ls /var/lib/autoscaler/images | sort)
+expected=$(for n in $(seq 1 99); do grep -qx "web_vm$n" <<<"$before_domains" || { echo "web_vm$n"; break; }; done)
+
+log "scale-up (expecting $expected)"
+t0=$(date +%s.%N)
+out=$("$BIN/scale-up" --provider libvirt --uri "$URI" --timeout 120)
+t1=$(date +%s.%N)
+read -r name endpoint <<<"$out"
+[ "$name" = "$expected" ] || fail "scale-up made '$name', expected $expected"
+body=$(curl -fsS -m 5 -D /tmp/autoscaler-test-headers "http://$endpoint/")
+[ "$body" = "$name" ] || fail "$endpoint answered '$body', expected '$name'"
+grep -qi "^X-Instance: $name" /tmp/autoscaler-test-headers || fail "no X-Instance: $name header"
+port=${endpoint##*:}
+echo "$name serves on $endpoint: scale-up to first answer $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
+
+log "scale-down refuses what it did not create"
+set +e
+"$BIN/scale-down" --provider libvirt --uri "$URI" web_vm1 2>/tmp/autoscaler-test-err
+status=$?
+set -e
+[ "$status" = 10 ] || fail "scale-down web_vm1 exited $status, expected 10"
+grep -q "not created by the autoscaler" /tmp/autoscaler-test-err || fail "unclear refusal: $(cat /tmp/autoscaler-test-err)"
+
+log "scale-down $name"
+t0=$(date +%s.%N)
+"$BIN/scale-down" --provider libvirt --uri "$URI" "$name"
+t1=$(date +%s.%N)
+echo "scale-down took $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
+
+log "nothing left behind"
+[ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"
+[ "$(ls /var/lib/autoscaler/images | sort)" = "$before_files" ] || fail "image files differ"
+! pgrep -f "guest=$name," >/dev/null || fail "a qemu process for $name still runs"
+! ss -Hltn "sport = :$port" | grep -q . || fail "port $port still listens"
+virsh -q -c "$URI" domstate web_vm1 | grep -qx running || fail "web_vm1 is no longer running"
+
+log "passed in $((SECONDS - started)) s"
