@@ -25,10 +25,16 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(
             name: "Libvirt",
             dependencies: [
                 "CLibvirt",
+                "CLibXML2",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -63,6 +63,16 @@ set -e
 [ "$status" = 10 ] || fail "scale-down web_vm1 exited $status, expected 10"
 grep -q "not created by the autoscaler" /tmp/autoscaler-test-err || fail "unclear refusal: $(cat /tmp/autoscaler-test-err)"
 
+log "a VM that is not serving in time is removed again"
+set +e
+"$BIN/scale-up" --provider libvirt --uri "$URI" --timeout 1 2>/tmp/autoscaler-test-err
+status=$?
+set -e
+[ "$status" = 8 ] || fail "scale-up --timeout 1 exited $status, expected 8: $(cat /tmp/autoscaler-test-err)"
+grep -q "did not answer HTTP within 1 s; it was removed again" /tmp/autoscaler-test-err || fail "unclear timeout: $(cat /tmp/autoscaler-test-err)"
+virsh -q -c "$URI" list --all --name | grep -qx "$(sed 's/[0-9]*$//' <<<"$name")$(( ${name##*[!0-9]} + 1 ))" &&
+    fail "the timed-out VM is still defined"
+
 log "scale-down $name"
 t0=$(date +%s.%N)
 "$BIN/scale-down" --provider libvirt --uri "$URI" "$name"

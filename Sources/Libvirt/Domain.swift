@@ -26,7 +26,7 @@ public final class Domain: @unchecked Sendable {
     public func uuid() throws(LibvirtError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
         try check(virDomainGetUUIDString(pointer, &buffer), "virDomainGetUUIDString")
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } // allowed: non-empty array
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The domain's state and libvirt's reason code for it.

@@ -1,8 +1,4 @@
-import Foundation
-
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import CLibXML2
 
 /// A domain's XML, parsed for the edits a clone needs (what `virt-clone` does before it defines).
 ///
@@ -11,49 +7,45 @@ public final class DomainXML {
     /// qemu's namespace for `<qemu:commandline>` pass-through arguments.
     public static let qemuNamespace = "http://libvirt.org/schemas/domain/qemu/1.0"
 
-    private let document: XMLDocument
-    private var root: XMLElement
+    private let tree: XMLTree
 
     /// Parses domain XML; throws ``DomainXMLError`` when it is not XML or not a `<domain>`.
     public init(_ xml: String) throws(DomainXMLError) {
-        // FoundationXML crashes on empty input instead of throwing.
-        guard xml.contains("<") else { throw .invalid("no XML element") }
-        let document: XMLDocument
-        do {
-            document = try XMLDocument(xmlString: xml, options: [])
-        } catch {
-            throw .invalid("not valid XML: \(error)")
-        }
-        guard let root = document.rootElement(), root.name == "domain" else {
-            throw .invalid("the root element is not <domain>")
-        }
-        self.document = document
-        self.root = root
+        guard let tree = XMLTree(xml) else { throw .invalid("not well-formed XML") }
+        guard XMLTree.name(tree.root) == "domain" else { throw .invalid("the root element is not <domain>") }
+        self.tree = tree
     }
 
     /// The XML text, ready for `virDomainDefineXML`.
-    public var xmlString: String { document.xmlString(options: [.nodePrettyPrint]) }
+    public var xmlString: String { tree.text }
+
+    private var root: UnsafeMutablePointer<_xmlNode> { tree.root }
+    private var devices: UnsafeMutablePointer<_xmlNode>? { XMLTree.child(root, "devices") }
 
     /// The domain's `type` attribute: `kvm`, `qemu`, `test`…
-    public var type: String? { root.attribute(forName: "type")?.stringValue }
+    public var type: String? { XMLTree.attribute(root, "type") }
 
     /// The `<name>`.
     public var name: String? {
-        get { child(root, "name")?.stringValue }
-        set { ensureChild(root, "name").stringValue = newValue }
+        get { XMLTree.content(XMLTree.child(root, "name")) }
+        set { tree.setContent(tree.ensureChild(root, "name"), newValue ?? "") }
     }
 
     /// Removes `<uuid>`, so that libvirt gives the defined domain a new one.
     public func removeUUID() {
-        removeChildren(root, "uuid")
+        XMLTree.elements(root, "uuid").forEach(XMLTree.remove)
     }
 
     /// The kernel command line of a direct-kernel-boot domain (`<os><cmdline>`).
     public var kernelCommandLine: String? {
-        get { child(root, "os").flatMap { child($0, "cmdline") }?.stringValue }
+        get { XMLTree.content(XMLTree.child(XMLTree.child(root, "os"), "cmdline")) }
         set {
-            let os = ensureChild(root, "os")
-            if let newValue { ensureChild(os, "cmdline").stringValue = newValue } else { removeChildren(os, "cmdline") }
+            let os = tree.ensureChild(root, "os")
+            if let newValue {
+                tree.setContent(tree.ensureChild(os, "cmdline"), newValue)
+            } else {
+                XMLTree.elements(os, "cmdline").forEach(XMLTree.remove)
+            }
         }
     }
 
@@ -79,80 +71,68 @@ public final class DomainXML {
 
     /// The domain's disks in document order.
     public var disks: [Disk] {
-        elements(child(root, "devices"), "disk").compactMap { element in
-            guard let target = child(element, "target")?.attribute(forName: "dev")?.stringValue else { return nil }
+        XMLTree.elements(devices, "disk").compactMap { element in
+            guard let target = XMLTree.attribute(XMLTree.child(element, "target"), "dev") else { return nil }
             return Disk(
-                device: element.attribute(forName: "device")?.stringValue ?? "disk",
+                device: XMLTree.attribute(element, "device") ?? "disk",
                 target: target,
-                sourceFile: child(element, "source")?.attribute(forName: "file")?.stringValue,
-                format: child(element, "driver")?.attribute(forName: "type")?.stringValue,
-                isReadOnly: child(element, "readonly") != nil,
-                isShareable: child(element, "shareable") != nil)
+                sourceFile: XMLTree.attribute(XMLTree.child(element, "source"), "file"),
+                format: XMLTree.attribute(XMLTree.child(element, "driver"), "type"),
+                isReadOnly: XMLTree.child(element, "readonly") != nil,
+                isShareable: XMLTree.child(element, "shareable") != nil)
         }
     }
 
     /// Points the disk with `target` at another file and format (a file-type disk from then on).
     public func setDiskSource(target: String, file: String, format: String) throws(DomainXMLError) {
         guard
-            let disk = elements(child(root, "devices"), "disk").first(where: {
-                child($0, "target")?.attribute(forName: "dev")?.stringValue == target
+            let disk = XMLTree.elements(devices, "disk").first(where: {
+                XMLTree.attribute(XMLTree.child($0, "target"), "dev") == target
             })
         else { throw .missing("disk \(target)") }
-        disk.setAttributesWith(["type": "file", "device": disk.attribute(forName: "device")?.stringValue ?? "disk"])
-        removeChildren(disk, "source")
-        let source = XMLElement(name: "source")
-        source.addAttribute(attribute("file", file))
-        disk.insertChild(source, at: 0)
-        let driver = ensureChild(disk, "driver")
-        if driver.attribute(forName: "name") == nil { driver.addAttribute(attribute("name", "qemu")) }
-        driver.removeAttribute(forName: "type")
-        driver.addAttribute(attribute("type", format))
+        XMLTree.setAttribute(disk, "type", "file")
+        XMLTree.elements(disk, "source").forEach(XMLTree.remove)
+        XMLTree.setAttribute(tree.ensureChild(disk, "source"), "file", file)
+        let driver = tree.ensureChild(disk, "driver")
+        if XMLTree.attribute(driver, "name") == nil { XMLTree.setAttribute(driver, "name", "qemu") }
+        XMLTree.setAttribute(driver, "type", format)
     }
 
     // MARK: Network
 
     /// MAC addresses of the `<interface>` elements, in document order.
     public var interfaceMACs: [String] {
-        elements(child(root, "devices"), "interface").compactMap {
-            child($0, "mac")?.attribute(forName: "address")?.stringValue
-        }
+        XMLTree.elements(devices, "interface").compactMap { XMLTree.attribute(XMLTree.child($0, "mac"), "address") }
     }
 
     /// Gives every `<interface>` a new MAC address from `generate`.
     public func replaceInterfaceMACs(_ generate: () -> String) {
-        for interface in elements(child(root, "devices"), "interface") {
-            let mac = ensureChild(interface, "mac")
-            mac.removeAttribute(forName: "address")
-            mac.addAttribute(attribute("address", generate()))
+        for interface in XMLTree.elements(devices, "interface") {
+            XMLTree.setAttribute(tree.ensureChild(interface, "mac"), "address", generate())
         }
     }
 
     /// The `<qemu:commandline>` `<qemu:arg value=…>` values, in order.
     public var qemuArguments: [String] {
         get {
-            qemuArgElements().compactMap { $0.attribute(forName: "value")?.stringValue }
+            qemuElements(commandLine(), "arg").compactMap { XMLTree.attribute($0, "value") }
         }
         set {
-            let commandLine: XMLElement
-            if let existing = root.children?.compactMap({ $0 as? XMLElement }).first(where: { isQemu($0, "commandline") }) {
-                commandLine = existing
-                for arg in qemuArgElements() { arg.detach() }
-            } else {
-                commandLine = XMLElement(name: "qemu:commandline")
-                root.addChild(commandLine)
-            }
-            if root.namespace(forPrefix: "qemu") == nil {
-                let namespace = XMLNode(kind: .namespace)
-                namespace.name = "qemu"
-                namespace.stringValue = Self.qemuNamespace
-                root.addNamespace(namespace)
-            }
+            let namespace = tree.namespace(uri: Self.qemuNamespace, prefix: "qemu")
+            let commandLine = commandLine() ?? tree.appendElement(root, "commandline", namespace: namespace)
+            qemuElements(commandLine, "arg").forEach(XMLTree.remove)
             for value in newValue {
-                let arg = XMLElement(name: "qemu:arg")
-                arg.addAttribute(attribute("value", value))
-                commandLine.addChild(arg)
+                XMLTree.setAttribute(tree.appendElement(commandLine, "arg", namespace: namespace), "value", value)
             }
         }
+    }
+
+    private func commandLine() -> UnsafeMutablePointer<_xmlNode>? {
+        qemuElements(root, "commandline").first
+    }
+
+    private func qemuElements(_ parent: UnsafeMutablePointer<_xmlNode>?, _ name: String) -> [UnsafeMutablePointer<_xmlNode>] {
+        XMLTree.elements(parent).filter { XMLTree.name($0) == name && XMLTree.namespaceURI($0) == Self.qemuNamespace }
     }
 
     // MARK: Metadata
@@ -162,55 +142,11 @@ public final class DomainXML {
     /// Writing it into the XML before `define` makes the mark atomic with the domain's creation, so
     /// no crash can leave a domain of ours without it.
     public func setMetadata(_ element: String, namespace: String) throws(DomainXMLError) {
-        let parsed: XMLElement
-        do {
-            parsed = try XMLElement(xmlString: element)
-        } catch {
-            throw .invalid("metadata is not an XML element: \(error)")
-        }
-        let metadata = ensureChild(root, "metadata")
-        for existing in metadata.children?.compactMap({ $0 as? XMLElement }) ?? [] where existing.uri == namespace {
-            existing.detach()
-        }
-        metadata.addChild(parsed)
-    }
-
-    // MARK: Helpers
-
-    private func attribute(_ name: String, _ value: String) -> XMLNode {
-        let node = XMLNode(kind: .attribute)
-        node.name = name
-        node.stringValue = value
-        return node
-    }
-
-    private func isQemu(_ element: XMLElement, _ localName: String) -> Bool {
-        element.localName == localName && (element.uri == Self.qemuNamespace || element.name == "qemu:\(localName)")
-    }
-
-    private func qemuArgElements() -> [XMLElement] {
-        guard let commandLine = root.children?.compactMap({ $0 as? XMLElement }).first(where: { isQemu($0, "commandline") })
-        else { return [] }
-        return commandLine.children?.compactMap { $0 as? XMLElement }.filter { isQemu($0, "arg") } ?? []
-    }
-
-    private func elements(_ parent: XMLElement?, _ name: String) -> [XMLElement] {
-        parent?.children?.compactMap { $0 as? XMLElement }.filter { $0.name == name } ?? []
-    }
-
-    private func child(_ parent: XMLElement, _ name: String) -> XMLElement? {
-        elements(parent, name).first
-    }
-
-    private func ensureChild(_ parent: XMLElement, _ name: String) -> XMLElement {
-        if let existing = child(parent, name) { return existing }
-        let element = XMLElement(name: name)
-        parent.addChild(element)
-        return element
-    }
-
-    private func removeChildren(_ parent: XMLElement, _ name: String) {
-        for element in elements(parent, name) { element.detach() }
+        guard let parsed = XMLTree(element) else { throw .invalid("metadata is not an XML element") }
+        guard XMLTree.namespaceURI(parsed.root) == namespace else { throw .invalid("metadata element is not in \(namespace)") }
+        let metadata = tree.ensureChild(root, "metadata")
+        XMLTree.elements(metadata).filter { XMLTree.namespaceURI($0) == namespace }.forEach(XMLTree.remove)
+        tree.appendCopy(of: parsed, to: metadata)
     }
 }
 

@@ -73,7 +73,7 @@ struct DomainXMLTests {
         #expect(xml.xmlString.contains("http://libvirt.org/schemas/domain/qemu/1.0"))
     }
 
-    @Test(arguments: ["", "plain text", "<notadomain/>"])
+    @Test(arguments: ["", "plain text", "<notadomain/>", "<domain><unclosed>", "<domain>&bogus;</domain>"])
     func rejectsWhatIsNotADomain(_ text: String) {
         #expect(throws: DomainXMLError.self) { try DomainXML(text) }
     }
@@ -81,5 +81,23 @@ struct DomainXMLTests {
     @Test func missingDiskTargetIsAnError() throws {
         let xml = try DomainXML(Self.template)
         #expect(throws: DomainXMLError.missing("disk vdz")) { try xml.setDiskSource(target: "vdz", file: "/x", format: "raw") }
+    }
+}
+
+@Suite("XMLElementSnapshot")
+struct XMLElementSnapshotTests {
+    @Test func readsNamespaceAttributesAndChildren() throws {
+        let element = try #require(
+            XMLElementSnapshot(parsing: "<a:x xmlns:a='urn:t' k='v &amp; w'><a:y p='1'/>text<z/></a:x>"))
+        #expect(element.name == "x")
+        #expect(element.namespaceURI == "urn:t")
+        #expect(element.attributes == ["k": "v & w"])
+        #expect(element.children.map(\.name) == ["y", "z"])
+        #expect(element.children[0].attributes["p"] == "1")
+    }
+
+    @Test(arguments: ["", "nope", "<a>", "<a></b>"])
+    func rejectsMalformed(_ text: String) {
+        #expect(XMLElementSnapshot(parsing: text) == nil)
     }
 }

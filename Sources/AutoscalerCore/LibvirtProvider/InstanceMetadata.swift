@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
+import Libvirt
 
 /// What the autoscaler writes into a domain's `<metadata>`, in its own XML namespace.
 ///
@@ -66,21 +63,17 @@ public struct InstanceMetadata: Sendable, Hashable {
 
     /// Parses the element libvirt returns; nil when it is not ours.
     public init?(xml: String) {
-        // FoundationXML traps on input without an element instead of throwing.
-        guard xml.contains("<"), let element = try? XMLElement(xmlString: xml), element.localName == "instance",
-            let origin = element.attribute(forName: "origin")?.stringValue.flatMap(InstanceOrigin.init(rawValue:))
+        guard let element = XMLElementSnapshot(parsing: xml), element.name == "instance",
+            let origin = element.attributes["origin"].flatMap(InstanceOrigin.init(rawValue:))
         else { return nil }
         self.origin = origin
-        self.host = element.attribute(forName: "host")?.stringValue
-        self.port = element.attribute(forName: "port")?.stringValue.flatMap { Int($0) }
-        self.template = element.attribute(forName: "template")?.stringValue
-        self.createdAt = element.attribute(forName: "created-at")?.stringValue.flatMap {
+        self.host = element.attributes["host"]
+        self.port = element.attributes["port"].flatMap { Int($0) }
+        self.template = element.attributes["template"]
+        self.createdAt = element.attributes["created-at"].flatMap {
             (try? Date($0, strategy: Self.dateFormat)) ?? (try? Date($0, strategy: .iso8601))
         }
-        self.volumes = (element.children ?? []).compactMap { node in
-            guard let child = node as? XMLElement, child.localName == "volume" else { return nil }
-            return child.attribute(forName: "path")?.stringValue
-        }
+        self.volumes = element.children.filter { $0.name == "volume" }.compactMap { $0.attributes["path"] }
     }
 
     private func escape(_ text: String) -> String {

@@ -40,15 +40,13 @@ extension ProcessProvider {
             return NSHomeDirectory() + "/.local/state/autoscaler"
         }
 
-        /// `webserver` beside the running executable, as `swift build` lays them out.
+        /// `webserver` beside the running executable, as `swift build` lays them out (test bundles
+        /// sit in the same directory on Linux).
         public static var defaultWebserverPath: String {
-            let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "webserver").resolvingSymlinksInPath()
-            let sibling = executable.deletingLastPathComponent().appendingPathComponent("webserver").path
-            if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
-            // Test bundles live one level deeper than the executables.
-            let bundleSibling = executable.deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("webserver").path
-            return FileManager.default.isExecutableFile(atPath: bundleSibling) ? bundleSibling : sibling
+            let executable =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "webserver").standardizedFileURL.path
+            return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("webserver").path
         }
     }
 }
