@@ -81,6 +81,10 @@ if [ ! -s "$KERNEL" ] || [ ! -s "$INITRD" ] || [ "$HERE/vm/init" -nt "$INITRD" ]
     trap 'rm -rf "$work"' EXIT
     meta=linux-image-cloud-amd64
     pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+    if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq # a fresh machine may have no package lists yet
+        pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+    fi
     [ -n "$pkg" ] || die "cannot find the package behind $meta (apt-get update?)"
     log "taking the kernel from $pkg (downloaded, not installed)"
     (cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"

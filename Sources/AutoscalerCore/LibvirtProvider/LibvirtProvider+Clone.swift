@@ -8,6 +8,8 @@ extension LibvirtProvider {
     /// UUID, new MAC addresses, a free forward port and its own disks, plus our metadata, written
     /// before `define` so the mark is never missing. Anything made is removed again on failure.
     func cloneAndStart(name requested: String?) throws -> Instance {
+        let clock = ContinuousClock()
+        let began = clock.now
         guard let template = try connection.domainIfExists(named: configuration.template) else {
             throw AutoscalerError.templateMissing(configuration.template)
         }
@@ -54,6 +56,7 @@ extension LibvirtProvider {
             try xml.setMetadata(metadata.xml, namespace: InstanceMetadata.namespace)
 
             let domain = try define(xml.xmlString, name: name)
+            let cloned = clock.now
             do {
                 try domain.start()
             } catch {
@@ -62,7 +65,10 @@ extension LibvirtProvider {
             }
             logger.info(
                 "cloned and started",
-                metadata: ["instance": "\(name)", "template": "\(configuration.template)", "port": "\(port.map(String.init) ?? "-")"])
+                metadata: [
+                    "instance": "\(name)", "template": "\(configuration.template)", "port": "\(port.map(String.init) ?? "-")",
+                    "clone_ms": "\((cloned - began).milliseconds)", "start_ms": "\((clock.now - cloned).milliseconds)",
+                ])
             return Instance(
                 name: name, endpoint: metadata.endpoint, state: .running, origin: .created, createdAt: metadata.createdAt)
         } catch {

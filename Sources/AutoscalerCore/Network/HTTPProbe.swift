@@ -50,6 +50,9 @@ extension Duration {
         return overflow ? .max : whole + attoseconds / 1_000_000_000
     }
 
+    /// The whole duration in milliseconds.
+    public var milliseconds: Int64 { nanoseconds / 1_000_000 }
+
     /// The duration in seconds as a `Double`.
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 }
