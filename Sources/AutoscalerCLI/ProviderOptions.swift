@@ -1,5 +1,6 @@
 import ArgumentParser
 import AutoscalerCore
+import Foundation
 import Logging
 
 /// The options that pick and configure an instance provider, shared by the commands.
@@ -41,6 +42,15 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     /// Connects the chosen provider.
     public func makeProvider(logger: Logger) async throws -> any InstanceProvider {
         try await ProviderFactory.make(provider, libvirt: libvirtConfiguration, process: processConfiguration, logger: logger)
+    }
+
+    /// The provider, with the balancer at `balancerURL` (if any) kept in step; the admin token is
+    /// `token`, else `$AUTOSCALER_TOKEN`. The URL is checked before the provider connects.
+    public func makeScaling(balancerURL: String?, token: String?, logger: Logger) async throws -> ManualScaling {
+        let balancer = try balancerURL.map {
+            try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
+        }
+        return ManualScaling(provider: try await makeProvider(logger: logger), balancer: balancer, logger: logger)
     }
 }
 

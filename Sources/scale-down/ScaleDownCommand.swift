@@ -1,7 +1,6 @@
 import ArgumentParser
 import AutoscalerCLI
 import AutoscalerCore
-import Foundation
 
 @main
 struct ScaleDownCommand: AsyncParsableCommand {
@@ -34,11 +33,7 @@ struct ScaleDownCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = loggingOptions.bootstrap(label: "scale-down")
         let removed = try await CommandFailure.reporting("scale-down") {
-            let balancer = try drain.map {
-                try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
-            }
-            let provider = try await providerOptions.makeProvider(logger: logger)
-            let scaling = ManualScaling(provider: provider, balancer: balancer, logger: logger)
+            let scaling = try await providerOptions.makeScaling(balancerURL: drain, token: token, logger: logger)
             return try await scaling.scaleDown(name: name, drainTimeout: .seconds(drainTimeout))
         }
         print("removed \(removed.name)")

@@ -1,7 +1,6 @@
 import ArgumentParser
 import AutoscalerCLI
 import AutoscalerCore
-import Foundation
 
 @main
 struct ScaleUpCommand: AsyncParsableCommand {
@@ -41,11 +40,7 @@ struct ScaleUpCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = loggingOptions.bootstrap(label: "scale-up")
         let instance = try await CommandFailure.reporting("scale-up") {
-            let balancer = try register.map {
-                try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
-            }
-            let provider = try await providerOptions.makeProvider(logger: logger)
-            let scaling = ManualScaling(provider: provider, balancer: balancer, logger: logger)
+            let scaling = try await providerOptions.makeScaling(balancerURL: register, token: token, logger: logger)
             return try await scaling.scaleUp(name: name, wait: !noWait, timeout: .seconds(timeout))
         }
         print(json ? try instance.jsonLine() : "\(instance.name) \(instance.endpoint?.description ?? "-")")

@@ -119,6 +119,7 @@ struct LibvirtProviderTests {
         let provider = try await provider()
         await #expect(throws: AutoscalerError.notManaged("test")) { try await provider.delete(name: "test") }
         await #expect(throws: AutoscalerError.notManaged(template)) { try await provider.delete(name: template) }
+        await #expect(throws: AutoscalerError.notManaged("test")) { try await provider.stop(name: "test", timeout: .seconds(1)) }
         await #expect(throws: AutoscalerError.notFound("nope-\(prefix)")) { try await provider.delete(name: "nope-\(prefix)") }
         #expect(try connection.domain(named: "test").state() == .running)
     }

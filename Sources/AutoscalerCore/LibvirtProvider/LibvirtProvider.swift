@@ -116,8 +116,8 @@ public final class LibvirtProvider: InstanceProvider {
     }
 
     public func stop(name: String, timeout: Duration) async throws {
-        let domain = try await executor.run { [connection] in
-            guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
+        let domain = try await executor.run { [self] in
+            let domain = try managedDomain(named: name)
             if domain.isActive { try domain.shutdown() }
             return domain
         }
@@ -133,10 +133,8 @@ public final class LibvirtProvider: InstanceProvider {
 
     public func delete(name: String) async throws {
         try await executor.run { [self] in
-            guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
-            guard let text = try domain.metadata(uri: InstanceMetadata.namespace), let metadata = InstanceMetadata(xml: text),
-                metadata.origin == .created
-            else { throw AutoscalerError.notManaged(name) }
+            let domain = try managedDomain(named: name)
+            let metadata = try createdMetadata(of: domain)
             if domain.isActive {
                 do {
                     try domain.destroy()
@@ -148,6 +146,20 @@ public final class LibvirtProvider: InstanceProvider {
             removeVolumes(metadata.volumes)
             logger.info("deleted", metadata: ["instance": "\(name)", "volumes": "\(metadata.volumes.count)"])
         }
+    }
+
+    /// The domain named `name` if the autoscaler created it; the only domains it stops or deletes.
+    func managedDomain(named name: String) throws -> Domain {
+        guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }
+        _ = try createdMetadata(of: domain)
+        return domain
+    }
+
+    func createdMetadata(of domain: Domain) throws -> InstanceMetadata {
+        guard let text = try domain.metadata(uri: InstanceMetadata.namespace), let metadata = InstanceMetadata(xml: text),
+            metadata.origin == .created
+        else { throw AutoscalerError.notManaged(domain.name) }
+        return metadata
     }
 
     /// Deletes volumes by path; one that is already gone is not an error.
