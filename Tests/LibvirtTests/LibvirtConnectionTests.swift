@@ -8,6 +8,7 @@ struct LibvirtConnectionTests {
         #expect(try connection.canonicalURI() == "test:///default")
         #expect(connection.isAlive)
         #expect(!connection.isReadOnly)
+        #expect(Libvirt.libraryVersion.split(separator: ".").count == 3)
     }
 
     @Test func readOnlyConnectionCannotDefine() throws {

@@ -32,6 +32,7 @@ public final class LibvirtProvider: InstanceProvider {
         } catch let error as LibvirtError {
             throw AutoscalerError.hypervisorUnavailable(uri: uri, reason: error.message)
         }
+        logger.debug("connected to libvirt", metadata: ["uri": "\(uri)", "library": "\(Libvirt.libraryVersion)"])
     }
 
     /// Whether the template domain exists (and so this provider can scale).

@@ -29,17 +29,6 @@ public struct HTTPProbe: Sendable {
             return false
         }
     }
-
-    /// Repeats ``check(_:client:)`` until it passes or `timeout` ends; returns whether it passed.
-    public func waitUntilServing(_ endpoint: Endpoint, timeout: Duration, client: HTTPClient = .shared) async throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if await check(endpoint, client: client) { return true }
-            try await Task.sleep(for: interval)
-        }
-        return false
-    }
 }
 
 extension Duration {
