@@ -58,6 +58,7 @@ let package = Package(
                 "AutoscalerCore",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

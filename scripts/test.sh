@@ -73,6 +73,19 @@ grep -q "did not answer HTTP within 1 s; it was removed again" /tmp/autoscaler-t
 virsh -q -c "$URI" list --all --name | grep -qx "$(sed 's/[0-9]*$//' <<<"$name")$(( ${name##*[!0-9]} + 1 ))" &&
     fail "the timed-out VM is still defined"
 
+log "Ctrl-C during scale-up removes the half-made VM"
+"$BIN/scale-up" --provider libvirt --uri "$URI" --log-level error 2>/tmp/autoscaler-test-err &
+pid=$!
+sleep 2
+kill -INT $pid
+set +e
+wait $pid
+status=$?
+set -e
+[ "$status" = 130 ] || fail "interrupted scale-up exited $status, expected 130: $(cat /tmp/autoscaler-test-err)"
+grep -q "interrupted; nothing half-made was left behind" /tmp/autoscaler-test-err || fail "unclear interruption: $(cat /tmp/autoscaler-test-err)"
+[ "$(domains)" = "$(sort <(echo "$before_domains") <(echo "$name"))" ] || fail "the interrupted VM is still defined: $(domains)"
+
 log "scale-down $name"
 t0=$(date +%s.%N)
 "$BIN/scale-down" --provider libvirt --uri "$URI" "$name"

@@ -2,19 +2,35 @@ import ArgumentParser
 import AutoscalerCore
 import Foundation
 import Libvirt
+import UnixSignals
 
 /// Turns any error into one line on stderr and the documented exit code, instead of a stack dump.
 public enum CommandFailure {
     /// Runs `body`; on failure prints `<command>: error: <message>` and exits with the error's code.
-    public static func reporting<T>(_ command: String, _ body: () async throws -> T) async throws -> T {
+    ///
+    /// SIGINT or SIGTERM cancels `body` instead of killing the process, so that it can remove what
+    /// it made half-way (a VM that was cloned but is not serving yet); then exits 130.
+    public static func reporting<T: Sendable>(_ command: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+                group.addTask {
+                    for await _ in signals { throw CancellationError() }
+                    return nil
+                }
+                group.addTask { try await body() }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                }
+                throw CancellationError()
+            }
         } catch let error as AutoscalerError {
             fail(command, error.description, code: error.exitCode)
         } catch let error as LibvirtError {
             fail(command, "libvirt: \(error.message)", code: 1)
         } catch is CancellationError {
-            fail(command, "cancelled", code: 130)
+            fail(command, "interrupted; nothing half-made was left behind", code: 130)
         }
     }
 

@@ -40,19 +40,22 @@ enum ChildProcess {
         return startTime == nil || current == startTime
     }
 
-    /// Sends SIGTERM, waits up to `timeout` for the process to end, then SIGKILLs it.
-    static func terminate(_ pid: pid_t, startTime: UInt64?, timeout: Duration) async throws {
+    /// Sends SIGTERM, waits up to `timeout` for the process to end, then SIGKILLs it. Blocking.
+    ///
+    /// Blocking on purpose (run it on a `BlockingExecutor`): it is also the clean-up of a cancelled
+    /// task, where `Task.sleep` would throw at once and leave the process running.
+    static func terminate(_ pid: pid_t, startTime: UInt64?, timeout: Duration) {
         guard isAlive(pid, startTime: startTime) else { return }
         kill(pid, SIGTERM)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
             if !isAlive(pid, startTime: startTime) { return }
-            try await Task.sleep(for: .milliseconds(20))
+            usleep(10_000)
         }
         kill(pid, SIGKILL)
-        for _ in 0..<250 where isAlive(pid, startTime: startTime) {
-            try await Task.sleep(for: .milliseconds(20))
+        for _ in 0..<500 where isAlive(pid, startTime: startTime) {
+            usleep(10_000)
         }
     }
 }

@@ -71,8 +71,10 @@ public final class ProcessProvider: InstanceProvider {
             try await executor.run { [self] in try write(finished) }
         } catch {
             let failed = record
-            try? await ChildProcess.terminate(failed.pid, startTime: failed.startTime, timeout: .seconds(1))
-            try? await executor.run { [self] in removeFiles(of: failed.name) }
+            try? await executor.run { [self] in
+                ChildProcess.terminate(failed.pid, startTime: failed.startTime, timeout: .seconds(1))
+                removeFiles(of: failed.name)
+            }
             throw error
         }
         logger.info("started", metadata: ["instance": "\(record.name)", "pid": "\(record.pid)", "port": "\(record.port ?? 0)"])
@@ -94,8 +96,10 @@ public final class ProcessProvider: InstanceProvider {
     }
 
     public func stop(name: String, timeout: Duration) async throws {
-        let record = try await executor.run { [self] in try self.record(named: name) }
-        try await ChildProcess.terminate(record.pid, startTime: record.startTime, timeout: timeout)
+        try await executor.run { [self] in
+            let record = try self.record(named: name)
+            ChildProcess.terminate(record.pid, startTime: record.startTime, timeout: timeout)
+        }
     }
 
     public func delete(name: String) async throws {
