@@ -6,8 +6,8 @@ import Glibc
 
 /// A blocking loopback TCP exchange: sends bytes as they are and reads until the server closes,
 /// for requests an HTTP client library would refuse to send.
-enum RawHTTP {
-    static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) throws -> String {
+public enum RawHTTP {
+    public static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) throws -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         defer { close(fd) }

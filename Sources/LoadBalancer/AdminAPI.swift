@@ -1,0 +1,79 @@
+import AutoscalerCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import ServiceLifecycle
+
+/// The admin API of DESIGN.md on Hummingbird: `/metrics`, `/api/v1/stats`, `/api/v1/backends`.
+///
+/// Mutating calls need `Authorization: Bearer <token>` when a token is configured. Errors are
+/// JSON: `{"error": "..."}`.
+struct AdminAPI {
+    let balancer: LoadBalancer
+
+    var application: some ApplicationProtocol & Service {
+        let router = Router()
+        let balancer = self.balancer
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: balancer.metrics.render(balancer: balancer))))
+        }
+        router.get("/api/v1/stats") { _, _ -> Response in
+            try Self.json(balancer.stats)
+        }
+        router.get("/api/v1/backends") { _, _ -> Response in
+            try Self.json(BackendList(backends: balancer.pool.all.map(\.snapshot)))
+        }
+        router.put("/api/v1/backends/:name") { request, context -> Response in
+            if let refusal = Self.authorize(request, token: balancer.configuration.adminToken) { return refusal }
+            let name = try context.parameters.require("name")
+            guard InstanceNaming.isValid(name) else { return try Self.error(.badRequest, "invalid backend name '\(name)'") }
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let registration = try? JSONDecoder().decode(BackendRegistration.self, from: body) else {
+                return try Self.error(.badRequest, #"body must be {"address": "host:port"}"#)
+            }
+            guard let endpoint = Endpoint(registration.address) else {
+                return try Self.error(.badRequest, "address must be host:port, got '\(registration.address)'")
+            }
+            let changed = await balancer.register(name: name, endpoint: endpoint)
+            guard let backend = balancer.pool.backend(named: name) else { return try Self.error(.conflict, "\(name) was removed meanwhile") }
+            return try Self.json(backend.snapshot, status: changed ? .created : .ok)
+        }
+        router.delete("/api/v1/backends/:name") { request, context -> Response in
+            if let refusal = Self.authorize(request, token: balancer.configuration.adminToken) { return refusal }
+            let name = try context.parameters.require("name")
+            guard balancer.drain(name: name) else { return try Self.error(.notFound, "no backend named '\(name)'") }
+            return try Self.json(balancer.pool.backend(named: name)?.snapshot, status: .accepted)
+        }
+        let configuration = balancer.configuration
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: nil),
+            onServerRunning: { channel in
+                balancer.adminPort.withLock { $0 = channel.localAddress?.port }
+                balancer.logger.info("admin API listening", metadata: ["address": "\(configuration.adminHost):\(channel.localAddress?.port ?? 0)"])
+            },
+            logger: Logger(label: "loadbalancer.admin"))
+    }
+
+    static func authorize(_ request: Request, token: String?) -> Response? {
+        guard let token else { return nil }
+        if request.headers[.authorization] == "Bearer \(token)" { return nil }
+        return try? error(.unauthorized, "missing or wrong admin token (Authorization: Bearer ...)")
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) throws -> Response {
+        try json(APIErrorBody(error: message), status: status)
+    }
+}

@@ -1,0 +1,75 @@
+import AutoscalerCore
+import Synchronization
+
+/// One server in the pool, shared by every event loop: its address, state and counters.
+///
+/// Counters are atomics, bumped on the hot path without locks; the state changes rarely (admin
+/// calls, health checks) and sits behind a mutex.
+public final class Backend: Sendable {
+    public let name: String
+    public let endpoint: Endpoint
+    let requests = Atomic<Int>(0)
+    let failures = Atomic<Int>(0)
+    let inFlight = Atomic<Int>(0)
+    private let status: Mutex<Status>
+    /// The health-check path once known (`/` for backends without `/healthz`).
+    let checkPath = Mutex<String?>(nil)
+
+    struct Status {
+        var state: BackendState
+        var healthy: Bool
+        var consecutivePasses = 0
+        var consecutiveFailures = 0
+        /// Added through the admin API: one passing check makes it healthy.
+        var awaitingFirstCheck: Bool
+    }
+
+    init(name: String, endpoint: Endpoint, healthy: Bool) {
+        self.name = name
+        self.endpoint = endpoint
+        self.status = Mutex(Status(state: .active, healthy: healthy, awaitingFirstCheck: !healthy))
+    }
+
+    /// Whether new requests may go to it: active and healthy.
+    var isEligible: Bool {
+        status.withLock { $0.state == .active && $0.healthy }
+    }
+
+    var state: BackendState { status.withLock { $0.state } }
+    var isHealthy: Bool { status.withLock { $0.healthy } }
+
+    func startDraining() {
+        status.withLock { $0.state = .draining }
+    }
+
+    /// Records a health-check result; returns the new health when it changed.
+    ///
+    /// `rise` passes in a row make a backend healthy, `fall` failures in a row unhealthy (HAProxy's
+    /// rule). A passive failure (`immediate`) takes it down at once.
+    func recordCheck(passed: Bool, rise: Int, fall: Int, immediate: Bool = false) -> Bool? {
+        status.withLock { status in
+            let before = status.healthy
+            if passed {
+                status.consecutivePasses += 1
+                status.consecutiveFailures = 0
+                if !status.healthy && (status.awaitingFirstCheck || status.consecutivePasses >= rise) { status.healthy = true }
+                status.awaitingFirstCheck = false
+            } else {
+                status.consecutiveFailures += 1
+                status.consecutivePasses = 0
+                if status.healthy && (immediate || status.consecutiveFailures >= fall) { status.healthy = false }
+            }
+            return status.healthy == before ? nil : status.healthy
+        }
+    }
+
+    /// The stats entry of DESIGN.md; `down` when unhealthy and not draining.
+    public var snapshot: BackendStatus {
+        let (state, healthy) = status.withLock { ($0.state, $0.healthy) }
+        return BackendStatus(
+            name: name, address: endpoint.description,
+            state: state == .draining ? .draining : (healthy ? .active : .down), healthy: healthy,
+            requestsTotal: requests.load(ordering: .relaxed), failuresTotal: failures.load(ordering: .relaxed),
+            inFlight: inFlight.load(ordering: .relaxed))
+    }
+}

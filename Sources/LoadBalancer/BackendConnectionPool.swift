@@ -1,0 +1,105 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Idle keep-alive connections to backends, for one event loop; confined to that loop.
+///
+/// A connection made on the client's own loop never hops threads: both sides of a proxied request
+/// run on one loop, with no locks and no context switches.
+final class BackendConnectionPool {
+    let eventLoop: any EventLoop
+    let connectTimeout: TimeAmount
+    let maxIdlePerBackend: Int
+    private var idle: [ObjectIdentifier: [BackendConnection]] = [:]
+
+    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerBackend: Int) {
+        self.eventLoop = eventLoop
+        self.connectTimeout = connectTimeout
+        self.maxIdlePerBackend = maxIdlePerBackend
+    }
+
+    /// An idle connection to `backend`, or a new one.
+    func acquire(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
+        eventLoop.assertInEventLoop()
+        let key = ObjectIdentifier(backend)
+        while var list = idle[key], let connection = list.popLast() {
+            idle[key] = list
+            if connection.channel.isActive {
+                connection.isIdle = false
+                return eventLoop.makeSucceededFuture(connection)
+            }
+        }
+        let handler = BackendHandler()
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: backend.endpoint.host, port: backend.endpoint.port)
+            .map { channel in BackendConnection(channel: channel, handler: handler, backend: backend, pool: self) }
+    }
+
+    /// Returns a connection after a complete exchange; closes it when the pool for its backend is
+    /// full or the backend no longer takes requests.
+    func release(_ connection: BackendConnection) {
+        eventLoop.assertInEventLoop()
+        connection.handler.delegate = nil
+        guard connection.channel.isActive, connection.backend.state == .active else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        let key = ObjectIdentifier(connection.backend)
+        var list = idle[key, default: []]
+        guard list.count < maxIdlePerBackend else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        connection.isIdle = true
+        list.append(connection)
+        idle[key] = list
+    }
+
+    /// Forgets an idle connection that closed by itself.
+    func forget(_ connection: BackendConnection) {
+        let key = ObjectIdentifier(connection.backend)
+        idle[key]?.removeAll { $0 === connection }
+        if idle[key]?.isEmpty == true { idle[key] = nil }
+    }
+
+    /// Closes every idle connection to `backend` (it is being removed).
+    func closeIdle(to backend: Backend) {
+        eventLoop.assertInEventLoop()
+        let connections = idle.removeValue(forKey: ObjectIdentifier(backend)) ?? []
+        for connection in connections { connection.channel.close(promise: nil) }
+    }
+
+    /// Closes everything (shutdown).
+    func closeAll() {
+        let all = idle.values.flatMap { $0 }
+        idle = [:]
+        for connection in all { connection.channel.close(promise: nil) }
+    }
+
+    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+}
+
+/// One connection to a backend: its channel, its handler, and whether it sits idle in a pool.
+final class BackendConnection {
+    let channel: any Channel
+    let handler: BackendHandler
+    let backend: Backend
+    unowned let pool: BackendConnectionPool
+    var isIdle = false
+
+    init(channel: any Channel, handler: BackendHandler, backend: Backend, pool: BackendConnectionPool) {
+        self.channel = channel
+        self.handler = handler
+        self.backend = backend
+        self.pool = pool
+        handler.connection = self
+    }
+}

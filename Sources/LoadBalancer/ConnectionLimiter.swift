@@ -1,0 +1,28 @@
+import NIOCore
+
+/// On the listening channel: closes new connections beyond the cap at once, so that a flood of
+/// connections cannot exhaust file descriptors or memory.
+final class ConnectionLimiter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+
+    private let limit: Int
+    private let counters: ProxyContext.Counters
+
+    init(limit: Int, counters: ProxyContext.Counters) {
+        self.limit = limit
+        self.counters = counters
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let child = unwrapInboundIn(data)
+        let open = counters.connections.wrappingAdd(1, ordering: .relaxed).newValue
+        child.closeFuture.whenComplete { [counters] _ in counters.connections.wrappingSubtract(1, ordering: .relaxed) }
+        guard open <= limit else {
+            counters.refusedConnections.wrappingAdd(1, ordering: .relaxed)
+            child.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(data)
+    }
+}

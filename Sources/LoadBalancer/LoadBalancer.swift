@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import AutoscalerCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The load balancer: the proxy, its backend pool, health checks, drains and the admin API, as
+/// services to run in one `ServiceGroup`.
+public final class LoadBalancer: Sendable {
+    public let configuration: Configuration
+    public let pool: BackendPool
+    let context: ProxyContext
+    let group: MultiThreadedEventLoopGroup
+    let proxy: ProxyServer
+    let healthChecker: HealthChecker
+    let drainer: Drainer
+    let metrics: LoadBalancerMetrics
+    let logger: Logger
+    let adminPort = Mutex<Int?>(nil)
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "loadbalancer")) {
+        self.configuration = configuration
+        self.logger = logger
+        pool = BackendPool(algorithm: configuration.algorithm)
+        for backend in configuration.backends {
+            pool.upsert(name: backend.name, endpoint: backend.endpoint, healthy: true)
+        }
+        context = ProxyContext(configuration: configuration, pool: pool)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        proxy = ProxyServer(context: context, group: group, logger: logger)
+        healthChecker = HealthChecker(configuration: configuration.health, pool: pool, client: .shared, logger: logger)
+        drainer = Drainer(pool: pool, proxy: proxy, logger: logger)
+        metrics = LoadBalancerMetrics()
+    }
+
+    /// Everything to run: proxy, health checks, drains, admin API.
+    public var services: [any Service] {
+        [proxy, healthChecker, drainer, AdminAPI(balancer: self).application]
+    }
+
+    /// The proxy's port once listening (useful with port 0).
+    public var proxyPort: Int? { proxy.boundPort.withLockedValue { $0 } }
+    /// The admin API's port once listening.
+    public var adminAPIPort: Int? { adminPort.withLock { $0 } }
+
+    /// Total requests received by the proxy.
+    public var requestsTotal: Int { context.counters.requests.load(ordering: .relaxed) }
+
+    /// Adds or updates a backend (PUT); a new one takes traffic after its first passing check,
+    /// which runs now. Returns whether it was new or changed.
+    public func register(name: String, endpoint: Endpoint) async -> Bool {
+        let existing = pool.backend(named: name)
+        let (backend, changed) = pool.upsert(name: name, endpoint: endpoint, healthy: !configuration.health.enabled)
+        if changed {
+            if let existing, existing !== backend { drainer.drain(existing, removeFromPool: false) }
+            logger.info("backend added", metadata: ["backend": "\(name)", "address": "\(endpoint)"])
+            if configuration.health.enabled { await healthChecker.check(backend) }
+        }
+        return changed
+    }
+
+    /// Drains a backend (DELETE): no new requests at once, in-flight ones finish, pooled
+    /// connections close, then it is gone. Returns false when there is no such backend.
+    public func drain(name: String) -> Bool {
+        guard let backend = pool.backend(named: name) else { return false }
+        guard backend.state != .draining else { return true }
+        backend.startDraining()
+        logger.info("backend draining", metadata: ["backend": "\(name)"])
+        drainer.drain(backend, removeFromPool: true)
+        return true
+    }
+
+    /// `/api/v1/stats`.
+    public var stats: BalancerStats { pool.stats(requestsTotal: requestsTotal) }
+}

@@ -1,0 +1,19 @@
+import Synchronization
+
+/// What every proxy connection shares: settings, the pool and the balancer-wide counters.
+final class ProxyContext: Sendable {
+    let configuration: LoadBalancer.Configuration
+    let pool: BackendPool
+    let counters = Counters()
+
+    final class Counters: Sendable {
+        let requests = Atomic<Int>(0)
+        let connections = Atomic<Int>(0)
+        let refusedConnections = Atomic<Int>(0)
+    }
+
+    init(configuration: LoadBalancer.Configuration, pool: BackendPool) {
+        self.configuration = configuration
+        self.pool = pool
+    }
+}

@@ -1,0 +1,87 @@
+import NIOCore
+
+/// Time limits on a client connection, in front of the HTTP decoder; confined to its event loop.
+///
+/// - header timeout (slowloris): once the first byte of a request arrived, its whole head must
+///   follow within the limit, else `408` and close;
+/// - idle timeout: a keep-alive connection with no request for that long is closed.
+///
+/// ``ProxyHandler`` tells it when a head arrived and when a response ended.
+final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let headerTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var awaitingHead = true
+    private var headerTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+
+    init(configuration: LoadBalancer.Configuration) {
+        headerTimeout = .nanoseconds(configuration.headerTimeout.nanoseconds)
+        idleTimeout = .nanoseconds(configuration.idleTimeout.nanoseconds)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armIdle() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerTimer?.cancel()
+        idleTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdle()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        if awaitingHead && headerTimer == nil {
+            headerTimer = context.eventLoop.scheduleTask(in: headerTimeout) { [weak self] in self?.headerTimedOut() }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        headerTimer?.cancel()
+        idleTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// A complete request head arrived.
+    func headReceived() {
+        awaitingHead = false
+        headerTimer?.cancel()
+        headerTimer = nil
+    }
+
+    /// A response ended and the connection stays open for the next request.
+    func responseFinished() {
+        awaitingHead = true
+        armIdle()
+    }
+
+    private func armIdle() {
+        guard let context else { return }
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { [weak self] in self?.context?.close(promise: nil) }
+    }
+
+    private func headerTimedOut() {
+        guard let context else { return }
+        let body = #"{"error":"request head not received in time"}"# + "\n"
+        let response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import AutoscalerCore
+import Foundation
+import LoadBalancer
+import NIOHTTP1
+import TestSupport
+import Testing
+
+@Suite("loadbalancer proxying to real webservers")
+struct ProxyTests {
+    @Test func roundRobinSpreadIsExact() async throws {
+        try await BalancerHarness.with(backends: 3) { lb in
+            var counts: [String: Int] = [:]
+            for _ in 0..<60 {
+                let answer = try await lb.request()
+                #expect(answer.status == 200)
+                counts[answer.instance ?? "?", default: 0] += 1
+            }
+            #expect(counts == ["web_vm1": 20, "web_vm2": 20, "web_vm3": 20])
+            let stats = try await lb.stats()
+            #expect(stats.requestsTotal == 60)
+            #expect(stats.backends.map(\.requestsTotal) == [20, 20, 20])
+            #expect(stats.backends.allSatisfy { $0.inFlight == 0 && $0.failuresTotal == 0 && $0.state == .active })
+        }
+    }
+
+    @Test func forwardsBodiesHeadersAndHTTP10() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            let post = try await lb.request("/", method: .POST, body: String(repeating: "y", count: 100_000))
+            #expect(post.body == "web_vm1 100000\n")
+            let chunked = try RawHTTP.exchange(
+                port: lb.proxyPort,
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            #expect(chunked.contains("200 OK") && chunked.contains("web_vm1 11"))
+            let http10 = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.0\r\n\r\n")
+            #expect(http10.hasPrefix("HTTP/1.0 200 OK"))
+            #expect(http10.hasSuffix("web_vm1\n"))
+            let pipelined = try RawHTTP.exchange(
+                port: lb.proxyPort,
+                "GET /?work=30 HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let bodies = pipelined.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(9) }
+            #expect(pipelined.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
+            #expect(bodies.first == "web_vm1\nH")
+            let absolute = try RawHTTP.exchange(port: lb.proxyPort, "GET http://evil.example/healthz HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+            #expect(absolute.contains(#""instance":"web_vm1""#))
+        }
+    }
+
+    @Test func noBackendIs503() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            let answer = try await lb.request()
+            #expect(answer.status == 503)
+            #expect(answer.body.contains(#""error":"no backend available""#))
+        }
+    }
+
+    @Test func slowBackendIs504() async throws {
+        try await BalancerHarness.with(backends: 1, configure: { $0.responseTimeout = .milliseconds(300) }) { lb in
+            let answer = try await lb.request("/?work=1500")
+            #expect(answer.status == 504)
+            #expect(answer.headers.first(name: "Content-Type") == "application/json")
+        }
+    }
+
+    @Test func killedBackendIsTakenOutWithoutClientErrors() async throws {
+        try await BalancerHarness.with(backends: 3) { lb in
+            let victim = lb.instances[1]
+            let statuses = try await withThrowingTaskGroup(of: [UInt].self) { group in
+                for client in 0..<4 {
+                    group.addTask {
+                        var seen: [UInt] = []
+                        for index in 0..<60 {
+                            if client == 0 && index == 15 { try await lb.provider.stop(name: victim.name, timeout: .zero) }
+                            seen.append(try await lb.request("/?work=2").status)
+                        }
+                        return seen
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(statuses.count == 240)
+            #expect(statuses.allSatisfy { $0 == 200 })
+            let stats = try await lb.stats()
+            let dead = try #require(stats.backends.first { $0.name == victim.name })
+            #expect(!dead.healthy && dead.state == .down)
+        }
+    }
+
+    @Test func drainUnderLoadLosesNoRequest() async throws {
+        try await BalancerHarness.with(backends: 2) { lb in
+            let statuses = try await withThrowingTaskGroup(of: [UInt].self) { group in
+                for client in 0..<6 {
+                    group.addTask {
+                        var seen: [UInt] = []
+                        for index in 0..<30 {
+                            if client == 0 && index == 10 {
+                                let answer = try await lb.admin("/api/v1/backends/web_vm2", method: .DELETE)
+                                #expect(answer.status == 202)
+                                #expect(answer.body.contains(#""state":"draining""#))
+                            }
+                            seen.append(try await lb.request("/?work=20").status)
+                        }
+                        return seen
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 })
+            try await Task.sleep(for: .milliseconds(300))
+            let stats = try await lb.stats()
+            #expect(stats.backends.map(\.name) == ["web_vm1"])
+            #expect(stats.requestsTotal == 180)
+        }
+    }
+}
