@@ -12,6 +12,8 @@ public final class Backend: Sendable {
     let failures = Atomic<Int>(0)
     let inFlight = Atomic<Int>(0)
     private let status: Mutex<Status>
+    /// `state == .active && healthy`, kept beside the status so that picking a backend takes no lock.
+    let eligible = Atomic<Bool>(true)
     /// The health-check path once known (`/` for backends without `/healthz`).
     let checkPath = Mutex<String?>(nil)
 
@@ -28,18 +30,25 @@ public final class Backend: Sendable {
         self.name = name
         self.endpoint = endpoint
         self.status = Mutex(Status(state: .active, healthy: healthy, awaitingFirstCheck: !healthy))
+        eligible.store(healthy, ordering: .relaxed)
     }
 
     /// Whether new requests may go to it: active and healthy.
-    var isEligible: Bool {
-        status.withLock { $0.state == .active && $0.healthy }
+    var isEligible: Bool { eligible.load(ordering: .relaxed) }
+
+    /// Recomputes ``eligible``; call with the status lock held, after any change.
+    private func publish(_ status: Status) {
+        eligible.store(status.state == .active && status.healthy, ordering: .relaxed)
     }
 
     var state: BackendState { status.withLock { $0.state } }
     var isHealthy: Bool { status.withLock { $0.healthy } }
 
     func startDraining() {
-        status.withLock { $0.state = .draining }
+        status.withLock {
+            $0.state = .draining
+            publish($0)
+        }
     }
 
     /// Records a health-check result; returns the new health when it changed.
@@ -59,6 +68,7 @@ public final class Backend: Sendable {
                 status.consecutivePasses = 0
                 if status.healthy && (immediate || status.consecutiveFailures >= fall) { status.healthy = false }
             }
+            publish(status)
             return status.healthy == before ? nil : status.healthy
         }
     }

@@ -18,17 +18,21 @@ final class BackendConnectionPool {
         self.maxIdlePerBackend = maxIdlePerBackend
     }
 
-    /// An idle connection to `backend`, or a new one.
-    func acquire(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
+    /// An idle connection to `backend`, if one is open: the common case, without a future.
+    func takeIdle(_ backend: Backend) -> BackendConnection? {
         eventLoop.assertInEventLoop()
         let key = ObjectIdentifier(backend)
-        while var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
+        while let connection = idle[key]?.popLast() {
             if connection.channel.isActive {
                 connection.isIdle = false
-                return eventLoop.makeSucceededFuture(connection)
+                return connection
             }
         }
+        return nil
+    }
+
+    /// A new connection to `backend`.
+    func connect(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
         let handler = BackendHandler()
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)

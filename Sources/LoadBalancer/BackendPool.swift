@@ -46,18 +46,40 @@ public final class BackendPool: Sendable {
 
     /// Picks a backend for a new request, skipping `excluded` (a backend that just failed it).
     func pick(excluding excluded: Backend? = nil) -> Backend? {
-        let eligible = backends.withLock { list in list.filter { $0 !== excluded && $0.isEligible } }
-        guard !eligible.isEmpty else { return nil }
+        // Hot path: one short lock to take the array (no copy), no allocation, atomics only.
+        let list = backends.withLock { $0 }
+        let count = list.count
+        guard count > 0 else { return nil }
+        func usable(_ backend: Backend) -> Bool { backend !== excluded && backend.isEligible }
         switch algorithm {
         case .roundrobin:
-            let turn = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
-            return eligible[Int(UInt(bitPattern: turn) % UInt(eligible.count))]
+            let turn = Int(UInt(bitPattern: cursor.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(count))
+            for offset in 0..<count {
+                let candidate = list[(turn + offset) % count]
+                if usable(candidate) { return candidate }
+            }
+            return nil
         case .leastconn:
-            return eligible.min { $0.inFlight.load(ordering: .relaxed) < $1.inFlight.load(ordering: .relaxed) }
+            var best: Backend?
+            var bestLoad = Int.max
+            for candidate in list where usable(candidate) {
+                let load = candidate.inFlight.load(ordering: .relaxed)
+                if load < bestLoad {
+                    best = candidate
+                    bestLoad = load
+                }
+            }
+            return best
         case .p2c:
-            let first = eligible[Int.random(in: 0..<eligible.count)]
-            let second = eligible[Int.random(in: 0..<eligible.count)]
-            return first.inFlight.load(ordering: .relaxed) <= second.inFlight.load(ordering: .relaxed) ? first : second
+            let first = list[Int.random(in: 0..<count)]
+            let second = list[Int.random(in: 0..<count)]
+            switch (usable(first), usable(second)) {
+            case (true, true):
+                return first.inFlight.load(ordering: .relaxed) <= second.inFlight.load(ordering: .relaxed) ? first : second
+            case (true, false): return first
+            case (false, true): return second
+            case (false, false): return list.first(where: usable)
+            }
         }
     }
 

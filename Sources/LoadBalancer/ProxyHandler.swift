@@ -1,9 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
-/// Proxies one client connection's requests, one at a time (NIO's pipelining handler queues the
-/// next one until this one's response ended), to backends picked from the pool. Confined to the
-/// client channel's event loop, as are the backend connections it uses.
+/// Proxies one client connection's requests, one at a time, to backends picked from the pool.
+/// Confined to the client channel's event loop, as are the backend connections it uses.
+///
+/// Pipelined requests wait in ``queued`` until the response before them ended, so answers go out
+/// in order. This replaces NIO's pipelining handler, which stops and restarts reading around every
+/// request: two `epoll_ctl` calls per request, a third of the proxy's system calls.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = Never
@@ -15,8 +18,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: RequestLimitsHandler
     private var channelContext: ChannelHandlerContext?
     private var exchange: Exchange?
+    /// The client's address for `X-Forwarded-For`, formatted once per connection.
+    private var clientAddress = "unknown"
+    /// The backend response deadline of the exchange in progress.
+    private var responseTimer = DeadlineTimer()
     /// Set while the rest of a refused request's body is read and dropped.
     private var discarding = false
+    /// Parts of requests that arrived while an earlier one was still being answered.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// Graceful shutdown asked this connection to finish its current request and close.
+    private var quiescing = false
+    /// How many queued parts make the proxy stop reading the client until it catches up.
+    private static let queueLimit = 256
 
     /// One request on its way through the proxy.
     private struct Exchange {
@@ -31,7 +44,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var responseStarted = false
         var keepAlive: Bool
         var retried = false
-        var timeout: Scheduled<Void>?
     }
 
     init(context: ProxyContext, connections: BackendConnectionPool, limits: RequestLimitsHandler) {
@@ -42,16 +54,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         channelContext = context
+        clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        responseTimer.cancel()
         channelContext = nil
     }
 
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || waitingForResponse {
+            queued.append(part)
+            if queued.count == Self.queueLimit { _ = context.channel.setOption(.autoRead, value: false) }
+            return
+        }
+        handle(part, context: context)
+    }
+
+    /// The current request was read completely and its answer has not ended yet.
+    private var waitingForResponse: Bool {
+        exchange?.requestEnded ?? false
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             begin(head, context: context)
         case .body(let buffer):
@@ -75,6 +104,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             forward(.end(trailers), in: &exchange)
             self.exchange = exchange
         }
+    }
+
+    /// Works through queued pipelined requests after a response ended.
+    private func resumeQueued() {
+        guard let context = channelContext else { return }
+        if quiescing && exchange == nil {
+            context.close(promise: nil)
+            return
+        }
+        let wasFull = queued.count >= Self.queueLimit
+        while !waitingForResponse, let part = queued.popFirst() {
+            handle(part, context: context)
+        }
+        if wasFull && queued.count < Self.queueLimit { _ = context.channel.setOption(.autoRead, value: true) }
+        exchange?.connection?.channel.flush()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if exchange == nil && queued.isEmpty { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -147,33 +200,49 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         backend.inFlight.add(1, ordering: .relaxed)
         self.exchange = exchange
         let requestHead = forwardedHead(exchange.head, to: backend)
-        connections.acquire(backend).whenComplete { [self] result in
-            guard var current = self.exchange, current.backend === backend, current.connection == nil else {
+        if let connection = connections.takeIdle(backend) {
+            connected(connection, head: requestHead)
+            return
+        }
+        connections.connect(backend).whenComplete { [self] result in
+            guard let current = self.exchange, current.backend === backend, current.connection == nil else {
                 if case .success(let connection) = result { connection.channel.close(promise: nil) }
                 return
             }
             switch result {
             case .success(let connection):
-                current.connection = connection
-                connection.handler.delegate = self
-                let channel = connection.channel
-                _ = channel.setOption(.autoRead, value: channelContext?.channel.isWritable ?? true)
-                channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
-                for part in current.pending {
-                    if case .body = part { current.sentBody = true }
-                    channel.write(part, promise: nil)
-                }
-                current.pending = []
-                channel.flush()
-                current.timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(self.context.configuration.responseTimeout.nanoseconds)) {
-                    [weak self] in self?.responseTimedOut()
-                }
-                self.exchange = current
+                connected(connection, head: requestHead)
             case .failure:
-                self.exchange = current
                 backendFailed()
             }
         }
+    }
+
+    /// Sends the head and what the client sent so far, and starts the response deadline.
+    private func connected(_ connection: BackendConnection, head: HTTPRequestHead) {
+        guard var current = exchange else { return }
+        current.connection = connection
+        connection.handler.delegate = self
+        let channel = connection.channel
+        if let client = channelContext?.channel, !client.isWritable { _ = channel.setOption(.autoRead, value: false) }
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        for part in current.pending {
+            if case .body = part { current.sentBody = true }
+            channel.write(part, promise: nil)
+        }
+        current.pending = []
+        channel.flush()
+        exchange = current
+        responseTimer.set(.now() + .nanoseconds(context.configuration.responseTimeout.nanoseconds), on: channel.eventLoop) {
+            [weak self] in self?.responseTimerFired()
+        }
+    }
+
+    private func responseTimerFired() {
+        guard let loop = channelContext?.eventLoop,
+            responseTimer.hasPassed(on: loop, fire: { [weak self] in self?.responseTimerFired() })
+        else { return }
+        responseTimedOut()
     }
 
     private func forward(_ part: HTTPClientRequestPart, in exchange: inout Exchange) {
@@ -193,8 +262,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let response):
             exchange.responseStarted = true
-            exchange.timeout?.cancel()
-            exchange.timeout = nil
+            if quiescing { exchange.keepAlive = false }
+            responseTimer.set(nil, on: context.eventLoop, fire: {})
             var head = HTTPResponseHead(version: exchange.head.version, status: response.status, headers: response.headers)
             Self.removeHopByHop(&head.headers)
             let framed = head.headers.contains(name: "content-length") || response.status.code < 200
@@ -222,6 +291,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if keepAlive {
                 context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
                 limits.responseFinished()
+                resumeQueued()
             } else {
                 let channel = context.channel
                 context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
@@ -253,7 +323,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The backend failed before any response byte: retry once elsewhere when that is safe, else 502.
     private func backendFailed() {
         guard var exchange else { return }
-        exchange.timeout?.cancel()
         exchange.connection?.handler.delegate = nil
         exchange.connection = nil
         let backend = exchange.backend
@@ -269,8 +338,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         self.exchange = nil
-        respondError(.badGateway, "backend \(backend.name) failed", keepAlive: exchange.requestEnded && exchange.keepAlive)
         if !exchange.requestEnded { discarding = true }
+        respondError(.badGateway, "backend \(backend.name) failed", keepAlive: exchange.requestEnded && exchange.keepAlive)
     }
 
     private func responseTimedOut() {
@@ -284,7 +353,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func finish(success: Bool) {
         guard let exchange else { return }
-        exchange.timeout?.cancel()
+        if let loop = channelContext?.eventLoop { responseTimer.set(nil, on: loop, fire: {}) }
         exchange.connection?.handler.delegate = nil
         exchange.backend.inFlight.add(-1, ordering: .relaxed)
         self.exchange = nil
@@ -296,8 +365,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.connection?.channel.close(promise: nil)
             finish(success: false)
         }
-        respondError(status, message, keepAlive: !close)
         discarding = true
+        respondError(status, message, keepAlive: !close)
     }
 
     private func respondError(_ status: HTTPResponseStatus, _ message: String, keepAlive: Bool) {
@@ -312,6 +381,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if keepAlive {
             limits.responseFinished()
+            resumeQueued()
         } else {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
@@ -326,7 +396,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let chunked = head.headers[canonicalForm: "transfer-encoding"].contains("chunked")
         Self.removeHopByHop(&forwarded.headers)
         if chunked { forwarded.headers.add(name: "Transfer-Encoding", value: "chunked") }
-        let client = channelContext?.channel.remoteAddress?.ipAddress ?? "unknown"
+        let client = clientAddress
         if let existing = forwarded.headers.first(name: "X-Forwarded-For") {
             forwarded.headers.replaceOrAdd(name: "X-Forwarded-For", value: "\(existing), \(client)")
         } else {
@@ -337,14 +407,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return forwarded
     }
 
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "proxy-authorization",
-    ]
+    /// Whether a header is hop-by-hop (RFC 9110 7.6.1), compared without allocating.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: name.caseInsensitiveEquals("te")
+        case 7: name.caseInsensitiveEquals("trailer") || name.caseInsensitiveEquals("upgrade")
+        case 10: name.caseInsensitiveEquals("connection") || name.caseInsensitiveEquals("keep-alive")
+        case 16: name.caseInsensitiveEquals("proxy-connection")
+        case 17: name.caseInsensitiveEquals("transfer-encoding")
+        case 19: name.caseInsensitiveEquals("proxy-authorization")
+        default: false
+        }
+    }
 
+    /// Drops hop-by-hop headers and those the `Connection` header names; touches nothing (and
+    /// allocates nothing) when there are none, the common case for requests.
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        let named = headers[canonicalForm: "connection"].map { $0.lowercased() }
-        for name in hopByHop { headers.remove(name: name) }
-        for name in named where !name.isEmpty { headers.remove(name: String(name)) }
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        let named = headers[canonicalForm: "connection"]
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { name.caseInsensitiveEquals(String($0)) }) {
+            kept.add(name: name, value: value)
+        }
+        headers = kept
     }
 
     /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any other.
@@ -362,5 +448,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
         default: false
         }
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive equality without lowercasing copies.
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        let lhs = utf8
+        let rhs = other.utf8
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).allSatisfy { a, b in a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a) }
     }
 }

@@ -65,7 +65,7 @@ final class ProxyServer: Service {
                     let sync = channel.pipeline.syncOperations
                     let limits = RequestLimitsHandler(configuration: configuration)
                     try sync.addHandler(limits)
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try sync.addHandler(ProxyHandler(context: context, connections: pool, limits: limits))
                 }
             }

@@ -16,8 +16,8 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var awaitingHead = true
-    private var headerTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
+    private var headerTimer = DeadlineTimer()
+    private var idleTimer = DeadlineTimer()
     private var context: ChannelHandlerContext?
 
     init(configuration: LoadBalancer.Configuration) {
@@ -31,8 +31,8 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        headerTimer?.cancel()
-        idleTimer?.cancel()
+        headerTimer.cancel()
+        idleTimer.cancel()
         self.context = nil
     }
 
@@ -42,25 +42,23 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        idleTimer?.cancel()
-        idleTimer = nil
-        if awaitingHead && headerTimer == nil {
-            headerTimer = context.eventLoop.scheduleTask(in: headerTimeout) { [weak self] in self?.headerTimedOut() }
+        if idleTimer.deadline != nil { idleTimer.set(nil, on: context.eventLoop, fire: {}) }
+        if awaitingHead && headerTimer.deadline == nil {
+            headerTimer.set(.now() + headerTimeout, on: context.eventLoop) { [weak self] in self?.headerTimerFired() }
         }
         context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        headerTimer?.cancel()
-        idleTimer?.cancel()
+        headerTimer.cancel()
+        idleTimer.cancel()
         context.fireChannelInactive()
     }
 
     /// A complete request head arrived.
     func headReceived() {
         awaitingHead = false
-        headerTimer?.cancel()
-        headerTimer = nil
+        if let loop = context?.eventLoop { headerTimer.set(nil, on: loop, fire: {}) }
     }
 
     /// A response ended and the connection stays open for the next request.
@@ -71,12 +69,18 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private func armIdle() {
         guard let context else { return }
-        idleTimer?.cancel()
-        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { [weak self] in self?.context?.close(promise: nil) }
+        idleTimer.set(.now() + idleTimeout, on: context.eventLoop) { [weak self] in self?.idleTimerFired() }
     }
 
-    private func headerTimedOut() {
-        guard let context else { return }
+    private func idleTimerFired() {
+        guard let context, idleTimer.hasPassed(on: context.eventLoop, fire: { [weak self] in self?.idleTimerFired() }) else { return }
+        context.close(promise: nil)
+    }
+
+    private func headerTimerFired() {
+        guard let context, headerTimer.hasPassed(on: context.eventLoop, fire: { [weak self] in self?.headerTimerFired() }) else {
+            return
+        }
         let body = #"{"error":"request head not received in time"}"# + "\n"
         let response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         let channel = context.channel
