@@ -420,17 +420,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Drops hop-by-hop headers and those the `Connection` header names; touches nothing (and
-    /// allocates nothing) when there are none, the common case for requests.
+    /// Drops hop-by-hop headers and those the `Connection` header names, in place; touches nothing
+    /// when there are none (the common case for requests).
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
         guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        let named = headers[canonicalForm: "connection"]
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !isHopByHop(name) && !named.contains(where: { name.caseInsensitiveEquals(String($0)) }) {
-            kept.add(name: name, value: value)
+        for token in headers[canonicalForm: "connection"] where !isHopByHop(String(token)) {
+            headers.remove(name: String(token))
         }
-        headers = kept
+        var names: [String] = []
+        for (name, _) in headers where isHopByHop(name) && !names.contains(where: { $0.caseInsensitiveEquals(name) }) {
+            names.append(name)
+        }
+        for name in names { headers.remove(name: name) }
     }
 
     /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any other.
