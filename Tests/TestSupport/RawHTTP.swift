@@ -33,3 +33,29 @@ public enum RawHTTP {
         return String(decoding: reply, as: UTF8.self)
     }
 }
+
+extension RawHTTP {
+    /// A connection held open (for connection-limit tests).
+    public final class Connection {
+        let fd: Int32
+
+        public init(port: Int) throws {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else {
+                Glibc.close(fd)
+                throw POSIXError(.ECONNREFUSED)
+            }
+        }
+
+        public func close() {
+            Glibc.close(fd)
+        }
+    }
+}
