@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "LoadBalancerTests",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore", "TestSupport", "webserver",
+                "LoadBalancer", "AutoscalerCore", "TestSupport", "webserver", "scale-up", "scale-down",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,6 +15,12 @@ struct BalancerHarness {
     let instances: [Instance]
     let proxyPort: Int
     let adminPort: Int
+    let group: ServiceGroup
+
+    /// Starts the graceful shutdown (SIGTERM's path) without waiting for it.
+    func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
 
     /// Starts `backends` webservers and a balancer over them, runs `body`, then shuts all down.
     static func with(
@@ -56,7 +62,7 @@ struct BalancerHarness {
             }
             let harness = BalancerHarness(
                 balancer: balancer, provider: provider, instances: instances, proxyPort: try #require(balancer.proxyPort),
-                adminPort: try #require(balancer.adminAPIPort))
+                adminPort: try #require(balancer.adminAPIPort), group: group)
             do {
                 try await body(harness)
             } catch {

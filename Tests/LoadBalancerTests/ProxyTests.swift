@@ -112,3 +112,16 @@ struct ProxyTests {
         }
     }
 }
+
+@Suite("loadbalancer shutdown")
+struct ShutdownTests {
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            async let slow = lb.request("/?work=500")
+            try await Task.sleep(for: .milliseconds(150))
+            await lb.shutdown()
+            let answer = try await slow
+            #expect(answer.status == 200 && answer.instance == "web_vm1")
+        }
+    }
+}
