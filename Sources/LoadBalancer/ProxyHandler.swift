@@ -31,9 +31,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// How many queued parts make the proxy stop reading the client until it catches up.
     private static let queueLimit = 256
 
-    /// One request on its way through the proxy.
-    private struct Exchange {
-        var head: HTTPRequestHead
+    /// One request on its way through the proxy; a class, so that the hot path mutates it in place
+    /// instead of copying it (and retaining everything in it) on every part.
+    private final class Exchange {
+        let head: HTTPRequestHead
         var backend: Backend
         var connection: BackendConnection?
         /// Body parts received while connecting; kept for a retry only while the request has none.
@@ -44,6 +45,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var responseStarted = false
         var keepAlive: Bool
         var retried = false
+
+        init(head: HTTPRequestHead, backend: Backend, keepAlive: Bool) {
+            self.head = head
+            self.backend = backend
+            self.keepAlive = keepAlive
+        }
     }
 
     init(context: ProxyContext, connections: BackendConnectionPool, limits: RequestLimitsHandler) {
@@ -85,24 +92,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             begin(head, context: context)
         case .body(let buffer):
             if discarding { return }
-            guard var exchange else { return }
+            guard let exchange else { return }
             exchange.bodyBytes += buffer.readableBytes
             if let limit = self.context.configuration.maxBodyBytes, exchange.bodyBytes > limit {
-                self.exchange = exchange
                 fail(.payloadTooLarge, "request body larger than \(limit) bytes", close: true)
                 return
             }
-            forward(.body(.byteBuffer(buffer)), in: &exchange)
-            self.exchange = exchange
+            forward(.body(.byteBuffer(buffer)), in: exchange)
         case .end(let trailers):
             if discarding {
                 discarding = false
                 return
             }
-            guard var exchange else { return }
+            guard let exchange else { return }
             exchange.requestEnded = true
-            forward(.end(trailers), in: &exchange)
-            self.exchange = exchange
+            forward(.end(trailers), in: exchange)
         }
     }
 
@@ -194,7 +198,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Connects (or reuses a connection) to `backend` and sends what the request has so far.
     private func start(_ exchange: Exchange, on backend: Backend) {
-        var exchange = exchange
         exchange.backend = backend
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
@@ -220,7 +223,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends the head and what the client sent so far, and starts the response deadline.
     private func connected(_ connection: BackendConnection, head: HTTPRequestHead) {
-        guard var current = exchange else { return }
+        guard let current = exchange else { return }
         current.connection = connection
         connection.handler.delegate = self
         let channel = connection.channel
@@ -232,7 +235,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         current.pending = []
         channel.flush()
-        exchange = current
         responseTimer.set(.now() + .nanoseconds(context.configuration.responseTimeout.nanoseconds), on: channel.eventLoop) {
             [weak self] in self?.responseTimerFired()
         }
@@ -245,7 +247,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         responseTimedOut()
     }
 
-    private func forward(_ part: HTTPClientRequestPart, in exchange: inout Exchange) {
+    private func forward(_ part: HTTPClientRequestPart, in exchange: Exchange) {
         if let connection = exchange.connection {
             if case .body = part { exchange.sentBody = true }
             connection.channel.write(part, promise: nil)
@@ -258,7 +260,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Backend side
 
     func backendRead(_ part: HTTPClientResponsePart) {
-        guard var exchange, let context = channelContext else { return }
+        guard let exchange, let context = channelContext else { return }
         switch part {
         case .head(let response):
             exchange.responseStarted = true
@@ -276,7 +278,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
             }
             if !exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
-            self.exchange = exchange
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
@@ -322,7 +323,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The backend failed before any response byte: retry once elsewhere when that is safe, else 502.
     private func backendFailed() {
-        guard var exchange else { return }
+        guard let exchange else { return }
         exchange.connection?.handler.delegate = nil
         exchange.connection = nil
         let backend = exchange.backend
