@@ -3,6 +3,7 @@ import AutoscalerCLI
 import AutoscalerCore
 import Foundation
 import LoadBalancer
+import NIOCore
 import Logging
 import ServiceLifecycle
 
@@ -52,7 +53,16 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(services: balancer.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            FileHandle.standardError.write(
+                Data("loadbalancer: error: a port is already in use (\(configuration.host):\(configuration.port) or admin \(configuration.adminHost):\(configuration.adminPort)); is another loadbalancer running?\n".utf8))
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("loadbalancer: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     struct ConfigurationError: Error {
