@@ -8,7 +8,7 @@ extension LoadBalancer {
     /// loop per core, round robin; health checks every 2 s (`GET /healthz`, falling back to `/`),
     /// 1 s timeout, rise 2, fall 3; backend connect timeout 2 s, response timeout 30 s; client header
     /// timeout 10 s, idle keep-alive timeout 60 s; 16 KiB of request headers, 8 KiB request line, no
-    /// body limit; 10,000 client connections; 64 idle connections per backend per event loop;
+    /// body limit; 10,000 client connections; 1,024 idle connections per backend per event loop;
     /// 10 s to finish in-flight requests on shutdown.
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -29,7 +29,7 @@ extension LoadBalancer {
         public var maxRequestLineBytes = 8 * 1024
         public var maxBodyBytes: Int?
         public var maxConnections = 10_000
-        public var maxIdlePerBackend = 64
+        public var maxIdlePerBackend = 1024
         public var shutdownGrace: Duration = .seconds(10)
 
         public init() {}
