@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "AutoscalerCoreTests",
             dependencies: [
-                "AutoscalerCore", "Libvirt", "webserver", "scale-up", "scale-down",
+                "AutoscalerCore", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,25 +1,13 @@
 import Foundation
 import LoadBalancer
+import TestSupport
 import Testing
 
 /// `scale-up --register` and `scale-down --drain` against a real balancer, as a user runs them.
 @Suite("scale-up and scale-down keep the balancer in step")
 struct ScalingWithBalancerTests {
-    static let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binaries.appendingPathComponent(executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String]) throws -> CommandRunner.Result {
+        try CommandRunner.run(executable, arguments)
     }
 
     @Test func registerThenDrain() async throws {

@@ -1,0 +1,76 @@
+import NIOCore
+import NIOHTTP1
+
+/// Header rewriting between client and backend.
+extension ProxyHandler {
+    /// The head sent to the backend: origin-form target, no hop-by-hop headers, forwarding headers.
+    func forwardedHead(_ head: HTTPRequestHead, to backend: Backend) -> HTTPRequestHead {
+        var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
+        let chunked = head.headers[canonicalForm: "transfer-encoding"].contains("chunked")
+        Self.removeHopByHop(&forwarded.headers)
+        if chunked { forwarded.headers.add(name: "Transfer-Encoding", value: "chunked") }
+        let client = clientAddress
+        if let existing = forwarded.headers.first(name: "X-Forwarded-For") {
+            forwarded.headers.replaceOrAdd(name: "X-Forwarded-For", value: "\(existing), \(client)")
+        } else {
+            forwarded.headers.add(name: "X-Forwarded-For", value: client)
+        }
+        forwarded.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
+        if !forwarded.headers.contains(name: "host") { forwarded.headers.add(name: "Host", value: backend.endpoint.description) }
+        return forwarded
+    }
+
+    /// Whether a header is hop-by-hop (RFC 9110 7.6.1), compared without allocating.
+    static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: name.caseInsensitiveEquals("te")
+        case 7: name.caseInsensitiveEquals("trailer") || name.caseInsensitiveEquals("upgrade")
+        case 10: name.caseInsensitiveEquals("connection") || name.caseInsensitiveEquals("keep-alive")
+        case 16: name.caseInsensitiveEquals("proxy-connection")
+        case 17: name.caseInsensitiveEquals("transfer-encoding")
+        case 19: name.caseInsensitiveEquals("proxy-authorization")
+        default: false
+        }
+    }
+
+    /// Drops hop-by-hop headers and those the `Connection` header names, in place; touches nothing
+    /// when there are none (the common case for requests).
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        for token in headers[canonicalForm: "connection"] where !isHopByHop(String(token)) {
+            headers.remove(name: String(token))
+        }
+        var names: [String] = []
+        for (name, _) in headers where isHopByHop(name) && !names.contains(where: { $0.caseInsensitiveEquals(name) }) {
+            names.append(name)
+        }
+        for name in names { headers.remove(name: name) }
+    }
+
+    /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any other.
+    static func originForm(_ uri: String) -> String {
+        guard uri.hasPrefix("http://") || uri.hasPrefix("https://") else { return uri }
+        guard let scheme = uri.range(of: "://") else { return uri }
+        let afterScheme = uri[scheme.upperBound...]
+        guard let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        let rest = afterScheme[slash...]
+        return rest.hasPrefix("?") ? "/" + rest : String(rest)
+    }
+
+    static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
+        default: false
+        }
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive equality without lowercasing copies.
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        let lhs = utf8
+        let rhs = other.utf8
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).allSatisfy { a, b in a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a) }
+    }
+}
