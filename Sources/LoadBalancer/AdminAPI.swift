@@ -45,8 +45,8 @@ struct AdminAPI {
         router.delete("/api/v1/backends/:name") { request, context -> Response in
             if let refusal = Self.authorize(request, token: balancer.configuration.adminToken) { return refusal }
             let name = try context.parameters.require("name")
-            guard balancer.drain(name: name) else { return try Self.error(.notFound, "no backend named '\(name)'") }
-            return try Self.json(balancer.pool.backend(named: name)?.snapshot, status: .accepted)
+            guard let draining = balancer.drain(name: name) else { return try Self.error(.notFound, "no backend named '\(name)'") }
+            return try Self.json(draining, status: .accepted)
         }
         let configuration = balancer.configuration
         return Application(

@@ -62,14 +62,16 @@ public final class LoadBalancer: Sendable {
     }
 
     /// Drains a backend (DELETE): no new requests at once, in-flight ones finish, pooled
-    /// connections close, then it is gone. Returns false when there is no such backend.
-    public func drain(name: String) -> Bool {
-        guard let backend = pool.backend(named: name) else { return false }
-        guard backend.state != .draining else { return true }
+    /// connections close, then it is gone. Returns its state as draining began (taken before the
+    /// drain can finish), or nil when there is no such backend.
+    public func drain(name: String) -> BackendStatus? {
+        guard let backend = pool.backend(named: name) else { return nil }
+        guard backend.state != .draining else { return backend.snapshot }
         backend.startDraining()
+        let snapshot = backend.snapshot
         logger.info("backend draining", metadata: ["backend": "\(name)"])
         drainer.drain(backend, removeFromPool: true)
-        return true
+        return snapshot
     }
 
     /// `/api/v1/stats`.

@@ -45,6 +45,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var responseStarted = false
         var keepAlive: Bool
         var retried = false
+        /// The connection came from the idle pool: if it fails before any answer, the backend most
+        /// likely closed it while idle (its keep-alive timeout), which says nothing about its health.
+        var reused = false
+        /// A stale pooled connection was already replaced once (separate from the one real retry).
+        var replacedStale = false
 
         init(head: HTTPRequestHead, backend: Backend, keepAlive: Bool) {
             self.head = head
@@ -197,13 +202,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Connects (or reuses a connection) to `backend` and sends what the request has so far.
-    private func start(_ exchange: Exchange, on backend: Backend) {
+    private func start(_ exchange: Exchange, on backend: Backend, freshConnection: Bool = false) {
         exchange.backend = backend
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
         self.exchange = exchange
         let requestHead = forwardedHead(exchange.head, to: backend)
-        if let connection = connections.takeIdle(backend) {
+        exchange.reused = false
+        if !freshConnection, let connection = connections.takeIdle(backend) {
+            exchange.reused = true
             connected(connection, head: requestHead)
             return
         }
@@ -327,16 +334,26 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.connection?.handler.delegate = nil
         exchange.connection = nil
         let backend = exchange.backend
-        backend.failures.add(1, ordering: .relaxed)
+        let stale = exchange.reused
         backend.inFlight.add(-1, ordering: .relaxed)
-        _ = backend.recordCheck(passed: false, rise: context.configuration.health.rise, fall: context.configuration.health.fall, immediate: true)
-        if !exchange.retried, !exchange.sentBody, exchange.pending.allSatisfy({ if case .body = $0 { false } else { true } }),
-            Self.isIdempotent(exchange.head.method), let next = context.pool.pick(excluding: backend)
-        {
-            exchange.retried = true
-            exchange.connection = nil
-            start(exchange, on: next)
-            return
+        if !stale {
+            backend.failures.add(1, ordering: .relaxed)
+            _ = backend.recordCheck(
+                passed: false, rise: context.configuration.health.rise, fall: context.configuration.health.fall, immediate: true)
+        }
+        let bodyUnsent = !exchange.sentBody && exchange.pending.allSatisfy { if case .body = $0 { false } else { true } }
+        if bodyUnsent, Self.isIdempotent(exchange.head.method) {
+            if stale && !exchange.replacedStale {
+                // A stale pooled connection: try a new connection to the same backend.
+                exchange.replacedStale = true
+                start(exchange, on: backend, freshConnection: true)
+                return
+            }
+            if !exchange.retried, let next = context.pool.pick(excluding: backend) {
+                exchange.retried = true
+                start(exchange, on: next)
+                return
+            }
         }
         self.exchange = nil
         if !exchange.requestEnded { discarding = true }
