@@ -17,7 +17,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let connections: BackendConnectionPool
     private let limits: RequestLimitsHandler
     private var channelContext: ChannelHandlerContext?
-    private var exchange: Exchange?
+    private var exchange: ProxyExchange?
     /// The client's address for `X-Forwarded-For`, formatted once per connection.
     private(set) var clientAddress = "unknown"
     /// The backend response deadline of the exchange in progress.
@@ -30,33 +30,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     /// How many queued parts make the proxy stop reading the client until it catches up.
     private static let queueLimit = 256
-
-    /// One request on its way through the proxy; a class, so that the hot path mutates it in place
-    /// instead of copying it (and retaining everything in it) on every part.
-    private final class Exchange {
-        let head: HTTPRequestHead
-        var backend: Backend
-        var connection: BackendConnection?
-        /// Body parts received while connecting; kept for a retry only while the request has none.
-        var pending: [HTTPClientRequestPart] = []
-        var bodyBytes = 0
-        var sentBody = false
-        var requestEnded = false
-        var responseStarted = false
-        var keepAlive: Bool
-        var retried = false
-        /// The connection came from the idle pool: if it fails before any answer, the backend most
-        /// likely closed it while idle (its keep-alive timeout), which says nothing about its health.
-        var reused = false
-        /// A stale pooled connection was already replaced once (separate from the one real retry).
-        var replacedStale = false
-
-        init(head: HTTPRequestHead, backend: Backend, keepAlive: Bool) {
-            self.head = head
-            self.backend = backend
-            self.keepAlive = keepAlive
-        }
-    }
 
     init(context: ProxyContext, connections: BackendConnectionPool, limits: RequestLimitsHandler) {
         self.context = context
@@ -197,12 +170,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             discarding = true
             return
         }
-        let exchange = Exchange(head: head, backend: backend, keepAlive: original.isKeepAlive)
+        let exchange = ProxyExchange(head: head, backend: backend, keepAlive: original.isKeepAlive)
         start(exchange, on: backend)
     }
 
     /// Connects (or reuses a connection) to `backend` and sends what the request has so far.
-    private func start(_ exchange: Exchange, on backend: Backend, freshConnection: Bool = false) {
+    private func start(_ exchange: ProxyExchange, on backend: Backend, freshConnection: Bool = false) {
         exchange.backend = backend
         backend.requests.add(1, ordering: .relaxed)
         backend.inFlight.add(1, ordering: .relaxed)
@@ -254,7 +227,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         responseTimedOut()
     }
 
-    private func forward(_ part: HTTPClientRequestPart, in exchange: Exchange) {
+    private func forward(_ part: HTTPClientRequestPart, in exchange: ProxyExchange) {
         if let connection = exchange.connection {
             if case .body = part { exchange.sentBody = true }
             connection.channel.write(part, promise: nil)

@@ -1,0 +1,28 @@
+import NIOHTTP1
+
+/// One request on its way through the proxy; a class, so that the hot path mutates it in place
+/// instead of copying it (and retaining everything in it) on every part.
+final class ProxyExchange {
+    let head: HTTPRequestHead
+    var backend: Backend
+    var connection: BackendConnection?
+    /// Body parts received while connecting; kept for a retry only while the request has none.
+    var pending: [HTTPClientRequestPart] = []
+    var bodyBytes = 0
+    var sentBody = false
+    var requestEnded = false
+    var responseStarted = false
+    var keepAlive: Bool
+    var retried = false
+    /// The connection came from the idle pool: if it fails before any answer, the backend most
+    /// likely closed it while idle (its keep-alive timeout), which says nothing about its health.
+    var reused = false
+    /// A stale pooled connection was already replaced once (separate from the one real retry).
+    var replacedStale = false
+
+    init(head: HTTPRequestHead, backend: Backend, keepAlive: Bool) {
+        self.head = head
+        self.backend = backend
+        self.keepAlive = keepAlive
+    }
+}
