@@ -87,8 +87,6 @@ final class BackendConnectionPool {
         idle = [:]
         for connection in all { connection.channel.close(promise: nil) }
     }
-
-    var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
 }
 
 /// One connection to a backend: its channel, its handler, and whether it sits idle in a pool.

@@ -1,12 +1,14 @@
 import AsyncHTTPClient
+import AutoscalerCore
 import Logging
 import NIOCore
 import ServiceLifecycle
 
 /// Active health checks of every backend that is not draining, all at once, every interval.
 ///
-/// `GET /healthz`; a backend that answers 404 there is checked on `/` from then on (the original
-/// project's VMs had nothing else). A status below 500 passes.
+/// `GET /healthz` through ``HTTPProbe``; a backend that answers 404 there is checked on `/` from
+/// then on (the original project's VMs had nothing else). A status below 500 passes; a backend
+/// that does not answer is probed once, not twice.
 final class HealthChecker: Service {
     let configuration: LoadBalancer.HealthCheckConfiguration
     let pool: BackendPool
@@ -41,31 +43,19 @@ final class HealthChecker: Service {
 
     /// Checks one backend and records the result; logs changes of health.
     func check(_ backend: Backend) async {
-        var passed = await probe(backend, path: backend.checkPath.withLock { $0 } ?? configuration.path)
-        if !passed.answered || passed.status == 404, backend.checkPath.withLock({ $0 }) == nil {
-            let fallback = await probe(backend, path: "/")
-            if fallback.answered && fallback.status < 500 {
-                backend.checkPath.withLock { $0 = "/" }
-                passed = fallback
-            }
+        let probe = HTTPProbe(path: configuration.path, requestTimeout: configuration.timeout)
+        let knownPath = backend.checkPath.withLock { $0 }
+        var status = await probe.status(backend.endpoint, path: knownPath, client: client)
+        if status == 404, knownPath == nil {
+            // No /healthz: the original's VMs serve only `/`; check that from now on.
+            status = await probe.status(backend.endpoint, path: "/", client: client)
+            if let status, status < 500 { backend.checkPath.withLock { $0 = "/" } }
         }
-        let ok = passed.answered && passed.status < 500 && passed.status != 404
-        if let change = backend.recordCheck(passed: ok, rise: configuration.rise, fall: configuration.fall) {
+        let passed = status.map { $0 < 500 && $0 != 404 } ?? false
+        if let change = backend.recordCheck(passed: passed, rise: configuration.rise, fall: configuration.fall) {
             logger.info(
                 change ? "backend up" : "backend down",
                 metadata: ["backend": "\(backend.name)", "address": "\(backend.endpoint)"])
-        }
-    }
-
-    private func probe(_ backend: Backend, path: String) async -> (answered: Bool, status: UInt) {
-        var request = HTTPClientRequest(url: "http://\(backend.endpoint)\(path)")
-        request.headers.add(name: "User-Agent", value: "autoscaler-loadbalancer-healthcheck")
-        do {
-            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            return (true, response.status.code)
-        } catch {
-            return (false, 0)
         }
     }
 }

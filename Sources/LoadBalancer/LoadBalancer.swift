@@ -41,7 +41,7 @@ public final class LoadBalancer: Sendable {
     }
 
     /// The proxy's port once listening (useful with port 0).
-    public var proxyPort: Int? { proxy.boundPort.withLockedValue { $0 } }
+    public var proxyPort: Int? { proxy.boundPort.withLock { $0 } }
     /// The admin API's port once listening.
     public var adminAPIPort: Int? { adminPort.withLock { $0 } }
 

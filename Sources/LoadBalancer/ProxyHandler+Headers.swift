@@ -1,3 +1,5 @@
+import AutoscalerCore
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -18,6 +20,12 @@ extension ProxyHandler {
         forwarded.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
         if !forwarded.headers.contains(name: "host") { forwarded.headers.add(name: "Host", value: backend.endpoint.description) }
         return forwarded
+    }
+
+    /// `{"error": message}` plus a newline: the body of every error the proxy itself answers.
+    static func errorBody(_ message: String) -> String {
+        let json = (try? JSONEncoder().encode(APIErrorBody(error: message))).map { String(decoding: $0, as: UTF8.self) }
+        return (json ?? #"{"error":"internal error"}"#) + "\n"
     }
 
     /// Whether a header is hop-by-hop (RFC 9110 7.6.1), compared without allocating.

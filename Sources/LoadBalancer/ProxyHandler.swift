@@ -128,7 +128,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The client went away mid-exchange: the backend connection is in an unknown state.
             exchange.connection?.handler.delegate = nil
             exchange.connection?.channel.close(promise: nil)
-            finish(success: false)
+            finish()
         }
         context.fireChannelInactive()
     }
@@ -265,7 +265,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let keepAlive = exchange.keepAlive
             let reusable = exchange.requestEnded
             let connection = exchange.connection
-            finish(success: true)
+            finish()
             if let connection {
                 if reusable { connections.release(connection) } else { connection.channel.close(promise: nil) }
             }
@@ -294,7 +294,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if exchange.responseStarted {
             // Cut off mid-response: nothing can be said to the client any more.
             exchange.backend.failures.add(1, ordering: .relaxed)
-            finish(success: false)
+            finish()
             channelContext?.close(promise: nil)
         } else {
             backendFailed()
@@ -338,11 +338,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.connection?.handler.delegate = nil
         exchange.connection?.channel.close(promise: nil)
         exchange.backend.failures.add(1, ordering: .relaxed)
-        finish(success: false)
+        finish()
         respondError(.gatewayTimeout, "backend \(exchange.backend.name) did not answer in time", keepAlive: false)
     }
 
-    private func finish(success: Bool) {
+    private func finish() {
         guard let exchange else { return }
         if let loop = channelContext?.eventLoop { responseTimer.set(nil, on: loop, fire: {}) }
         exchange.connection?.handler.delegate = nil
@@ -354,7 +354,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func fail(_ status: HTTPResponseStatus, _ message: String, close: Bool) {
         if let exchange {
             exchange.connection?.channel.close(promise: nil)
-            finish(success: false)
+            finish()
         }
         discarding = true
         respondError(status, message, keepAlive: !close)
@@ -362,7 +362,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func respondError(_ status: HTTPResponseStatus, _ message: String, keepAlive: Bool) {
         guard let context = channelContext else { return }
-        let body = #"{"error":"\#(message)"}"# + "\n"
+        let body = Self.errorBody(message)
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")

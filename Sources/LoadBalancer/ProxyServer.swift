@@ -1,10 +1,10 @@
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The client-facing listener: accepts connections and gives each a ``ProxyHandler``.
 ///
@@ -17,7 +17,7 @@ final class ProxyServer: Service {
     /// One connection pool per event loop, each touched only from its loop.
     let pools: [ObjectIdentifier: NIOLoopBoundBox<BackendConnectionPool>]
     /// The bound port, once listening (for port 0).
-    let boundPort: NIOLockedValueBox<Int?> = NIOLockedValueBox(nil)
+    let boundPort = Mutex<Int?>(nil)
 
     init(context: ProxyContext, group: MultiThreadedEventLoopGroup, logger: Logger) {
         self.context = context
@@ -40,7 +40,21 @@ final class ProxyServer: Service {
         }
     }
 
+    /// Serves until graceful shutdown, then closes pooled connections and stops the event loops
+    /// (closing whatever the grace period left open); the loops stop on a failed start too.
     func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await forEachPool { $0.closeAll() }
+        try await group.shutdownGracefully()
+        logger.info("proxy stopped")
+    }
+
+    private func serve() async throws {
         let configuration = context.configuration
         let quiesce = ServerQuiescingHelper(group: group)
         let context = self.context
@@ -70,7 +84,7 @@ final class ProxyServer: Service {
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
-        boundPort.withLockedValue { $0 = channel.localAddress?.port }
+        boundPort.withLock { $0 = channel.localAddress?.port }
         logger.info("proxy listening", metadata: ["address": "\(configuration.host):\(channel.localAddress?.port ?? 0)"])
 
         let finished = group.next().makePromise(of: Void.self)
@@ -86,7 +100,5 @@ final class ProxyServer: Service {
             logger.info("proxy shutting down: finishing in-flight requests")
             quiesce.initiateShutdown(promise: finished)
         }
-        await forEachPool { $0.closeAll() }
-        logger.info("proxy stopped")
     }
 }

@@ -101,19 +101,9 @@ public final class LibvirtProvider: InstanceProvider {
             logger.debug("simulated hypervisor: no endpoint to wait for", metadata: ["instance": "\(instance.name)"])
             return
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var endpoint = instance.endpoint
-        while clock.now < deadline {
-            let current = try await self.instance(named: instance.name)
-            guard current.state == .running else {
-                throw AutoscalerError.provider("\(instance.name) is \(current.state.rawValue), not running")
-            }
-            endpoint = endpoint ?? current.endpoint
-            if let endpoint, await probe.check(endpoint) { return }
-            try await Task.sleep(for: probe.interval)
+        try await pollUntilServing(instance, timeout: timeout, probe: probe) {
+            AutoscalerError.provider("\($0.name) is \($0.state.rawValue), not running")
         }
-        throw AutoscalerError.timeout(instance: instance.name, seconds: Int(timeout.seconds.rounded(.up)))
     }
 
     public func stop(name: String, timeout: Duration) async throws {

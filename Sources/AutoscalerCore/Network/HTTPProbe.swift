@@ -17,31 +17,21 @@ public struct HTTPProbe: Sendable {
         self.interval = interval
     }
 
-    /// One request: true when the endpoint answered with a status below 500.
-    public func check(_ endpoint: Endpoint, client: HTTPClient = .shared) async -> Bool {
-        var request = HTTPClientRequest(url: "http://\(endpoint)\(path)")
-        request.method = .GET
+    /// One request to `path` (default: ``path``): the status, or nil when nothing answered in time.
+    public func status(_ endpoint: Endpoint, path: String? = nil, client: HTTPClient = .shared) async -> UInt? {
+        var request = HTTPClientRequest(url: "http://\(endpoint)\(path ?? self.path)")
+        request.headers.add(name: "User-Agent", value: "autoscaler-probe")
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(requestTimeout.nanoseconds))
             _ = try? await response.body.collect(upTo: 1 << 20)
-            return response.status.code < 500
+            return response.status.code
         } catch {
-            return false
+            return nil
         }
     }
-}
 
-extension Duration {
-    /// The whole duration in nanoseconds (saturating), for APIs that take `TimeAmount` or `Int64`.
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : whole + attoseconds / 1_000_000_000
+    /// One request: true when the endpoint answered with a status below 500.
+    public func check(_ endpoint: Endpoint, client: HTTPClient = .shared) async -> Bool {
+        (await status(endpoint, client: client)).map { $0 < 500 } ?? false
     }
-
-    /// The whole duration in milliseconds.
-    public var milliseconds: Int64 { nanoseconds / 1_000_000 }
-
-    /// The duration in seconds as a `Double`.
-    public var seconds: Double { Double(nanoseconds) / 1e9 }
 }

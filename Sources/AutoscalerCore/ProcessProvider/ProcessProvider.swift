@@ -82,17 +82,9 @@ public final class ProcessProvider: InstanceProvider {
     }
 
     public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            let current = try await self.instance(named: instance.name)
-            guard current.state == .running else {
-                throw AutoscalerError.provider("\(instance.name) exited; see \(logPath(of: instance.name))")
-            }
-            if let endpoint = current.endpoint, await probe.check(endpoint) { return }
-            try await Task.sleep(for: probe.interval)
+        try await pollUntilServing(instance, timeout: timeout, probe: probe) {
+            AutoscalerError.provider("\($0.name) exited; see \(logPath(of: $0.name))")
         }
-        throw AutoscalerError.timeout(instance: instance.name, seconds: Int(timeout.seconds.rounded(.up)))
     }
 
     public func stop(name: String, timeout: Duration) async throws {

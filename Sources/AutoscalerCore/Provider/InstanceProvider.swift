@@ -44,6 +44,26 @@ extension InstanceProvider {
         }
     }
 
+    /// Asks the instance for `probe.path` until it answers, re-reading its state (and endpoint, which
+    /// a DHCP lease may give only later) between tries; fails at once when it stops running.
+    ///
+    /// The loop behind both providers' ``waitUntilServing(_:timeout:)``.
+    func pollUntilServing(
+        _ instance: Instance, timeout: Duration, probe: HTTPProbe, stopped: (Instance) -> AutoscalerError
+    ) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var endpoint = instance.endpoint
+        while clock.now < deadline {
+            let current = try await self.instance(named: instance.name)
+            guard current.state == .running else { throw stopped(current) }
+            endpoint = endpoint ?? current.endpoint
+            if let endpoint, await probe.check(endpoint) { return }
+            try await Task.sleep(for: probe.interval)
+        }
+        throw AutoscalerError.timeout(instance: instance.name, seconds: Int(timeout.seconds.rounded(.up)))
+    }
+
     /// The listed instance named `name`, or ``AutoscalerError/notFound(_:)``.
     public func instance(named name: String) async throws -> Instance {
         guard let instance = try await instances().first(where: { $0.name == name }) else {
