@@ -10,7 +10,13 @@ final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let connectTimeout: TimeAmount
     let maxIdlePerBackend: Int
-    private var idle: [ObjectIdentifier: [BackendConnection]] = [:]
+    /// Idle connections per backend, as objects so that taking and returning one changes the
+    /// stack in place (an array value in a dictionary is copied on every change).
+    private var idle: [ObjectIdentifier: IdleStack] = [:]
+
+    private final class IdleStack {
+        var connections: [BackendConnection] = []
+    }
 
     init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerBackend: Int) {
         self.eventLoop = eventLoop
@@ -21,8 +27,8 @@ final class BackendConnectionPool {
     /// An idle connection to `backend`, if one is open: the common case, without a future.
     func takeIdle(_ backend: Backend) -> BackendConnection? {
         eventLoop.assertInEventLoop()
-        let key = ObjectIdentifier(backend)
-        while let connection = idle[key]?.popLast() {
+        guard let stack = idle[ObjectIdentifier(backend)] else { return nil }
+        while let connection = stack.connections.popLast() {
             if connection.channel.isActive {
                 connection.isIdle = false
                 return connection
@@ -39,8 +45,10 @@ final class BackendConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ProxyRequestEncoder())
+                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(handler)
                 }
             }
             .connect(host: backend.endpoint.host, port: backend.endpoint.port)
@@ -57,33 +65,37 @@ final class BackendConnectionPool {
             return
         }
         let key = ObjectIdentifier(connection.backend)
-        var list = idle[key, default: []]
-        guard list.count < maxIdlePerBackend else {
+        let stack: IdleStack
+        if let existing = idle[key] {
+            stack = existing
+        } else {
+            stack = IdleStack()
+            idle[key] = stack
+        }
+        guard stack.connections.count < maxIdlePerBackend else {
             connection.channel.close(promise: nil)
             return
         }
         connection.isIdle = true
-        list.append(connection)
-        idle[key] = list
+        stack.connections.append(connection)
     }
 
     /// Forgets an idle connection that closed by itself.
     func forget(_ connection: BackendConnection) {
         let key = ObjectIdentifier(connection.backend)
-        idle[key]?.removeAll { $0 === connection }
-        if idle[key]?.isEmpty == true { idle[key] = nil }
+        idle[key]?.connections.removeAll { $0 === connection }
     }
 
     /// Closes every idle connection to `backend` (it is being removed).
     func closeIdle(to backend: Backend) {
         eventLoop.assertInEventLoop()
-        let connections = idle.removeValue(forKey: ObjectIdentifier(backend)) ?? []
+        let connections = idle.removeValue(forKey: ObjectIdentifier(backend))?.connections ?? []
         for connection in connections { connection.channel.close(promise: nil) }
     }
 
     /// Closes everything (shutdown).
     func closeAll() {
-        let all = idle.values.flatMap { $0 }
+        let all = idle.values.flatMap { $0.connections }
         idle = [:]
         for connection in all { connection.channel.close(promise: nil) }
     }

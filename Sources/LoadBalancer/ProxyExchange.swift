@@ -3,7 +3,11 @@ import NIOHTTP1
 /// One request on its way through the proxy; a class, so that the hot path mutates it in place
 /// instead of copying it (and retaining everything in it) on every part.
 final class ProxyExchange {
+    /// The head as sent to backends (origin-form target, forwarding headers), made once: a retry
+    /// resends it as is.
     let head: HTTPRequestHead
+    let method: HTTPMethod
+    let clientVersion: HTTPVersion
     var backend: Backend
     var connection: BackendConnection?
     /// Body parts received while connecting; kept for a retry only while the request has none.
@@ -20,8 +24,10 @@ final class ProxyExchange {
     /// A stale pooled connection was already replaced once (separate from the one real retry).
     var replacedStale = false
 
-    init(head: HTTPRequestHead, backend: Backend, keepAlive: Bool) {
+    init(head: HTTPRequestHead, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool) {
         self.head = head
+        self.method = method
+        self.clientVersion = clientVersion
         self.backend = backend
         self.keepAlive = keepAlive
     }

@@ -6,9 +6,14 @@ import NIOHTTP1
 /// Header rewriting between client and backend.
 extension ProxyHandler {
     /// The head sent to the backend: origin-form target, no hop-by-hop headers, forwarding headers.
+    /// A `Host` added for an HTTP/1.0 client that sent none names `backend` (also on a retry).
     func forwardedHead(_ head: HTTPRequestHead, to backend: Backend) -> HTTPRequestHead {
-        var forwarded = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
-        let chunked = head.headers[canonicalForm: "transfer-encoding"].contains("chunked")
+        var forwarded = head
+        if forwarded.version != .http1_1 { forwarded.version = .http1_1 }
+        if let uri = Self.originForm(head.uri) { forwarded.uri = uri }
+        // Room for the forwarding headers: one copy of the list instead of a copy and a regrowth.
+        forwarded.headers.reserveCapacity(head.headers.count + 3)
+        let chunked = head.headers.contains(name: "transfer-encoding") && head.headers[canonicalForm: "transfer-encoding"].contains("chunked")
         Self.removeHopByHop(&forwarded.headers)
         if chunked { forwarded.headers.add(name: "Transfer-Encoding", value: "chunked") }
         let client = clientAddress
@@ -41,6 +46,14 @@ extension ProxyHandler {
         }
     }
 
+    /// Whether ``removeHopByHop(_:)`` has work: a lone `Connection: keep-alive` (what most backends
+    /// send) does not count, as it holds for the client connection too when that stays open.
+    static func needsHopByHopRemoval(_ headers: HTTPHeaders) -> Bool {
+        headers.contains { name, value in
+            isHopByHop(name) && !(name.caseInsensitiveEquals("connection") && value.caseInsensitiveEquals("keep-alive"))
+        }
+    }
+
     /// Drops hop-by-hop headers and those the `Connection` header names, in place; touches nothing
     /// when there are none (the common case for requests).
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
@@ -55,10 +68,11 @@ extension ProxyHandler {
         for name in names { headers.remove(name: name) }
     }
 
-    /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any other.
-    static func originForm(_ uri: String) -> String {
-        guard uri.hasPrefix("http://") || uri.hasPrefix("https://") else { return uri }
-        guard let scheme = uri.range(of: "://") else { return uri }
+    /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any
+    /// other. Nil when the target is already in origin form.
+    static func originForm(_ uri: String) -> String? {
+        guard uri.utf8.first != UInt8(ascii: "/"), uri.hasPrefix("http://") || uri.hasPrefix("https://") else { return nil }
+        guard let scheme = uri.range(of: "://") else { return nil }
         let afterScheme = uri[scheme.upperBound...]
         guard let slash = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
         let rest = afterScheme[slash...]

@@ -79,8 +79,10 @@ final class ProxyServer: Service {
                     let sync = channel.pipeline.syncOperations
                     let limits = RequestLimitsHandler(configuration: configuration)
                     try sync.addHandler(limits)
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    try sync.addHandler(ProxyHandler(context: context, connections: pool, limits: limits))
+                    let encoder = ProxyResponseEncoder()
+                    try sync.addHandler(encoder)
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(ProxyHandler(context: context, connections: pool, limits: limits, encoder: encoder))
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()

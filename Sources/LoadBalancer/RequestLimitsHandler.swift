@@ -7,11 +7,10 @@ import NIOCore
 /// - idle timeout: a keep-alive connection with no request for that long is closed.
 ///
 /// ``ProxyHandler`` tells it when a head arrived and when a response ended.
-final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler {
+/// Inbound only, so that responses do not pass through it on their way out.
+final class RequestLimitsHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
@@ -27,6 +26,8 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        headerTimer.fire = { [weak self] in self?.headerTimerFired() }
+        idleTimer.fire = { [weak self] in self?.idleTimerFired() }
         if context.channel.isActive { armIdle() }
     }
 
@@ -42,9 +43,9 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if idleTimer.deadline != nil { idleTimer.set(nil, on: context.eventLoop, fire: {}) }
+        if idleTimer.deadline != nil { idleTimer.clear() }
         if awaitingHead && headerTimer.deadline == nil {
-            headerTimer.set(.now() + headerTimeout, on: context.eventLoop) { [weak self] in self?.headerTimerFired() }
+            headerTimer.set(.now() + headerTimeout, on: context.eventLoop)
         }
         context.fireChannelRead(data)
     }
@@ -58,7 +59,7 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
     /// A complete request head arrived.
     func headReceived() {
         awaitingHead = false
-        if let loop = context?.eventLoop { headerTimer.set(nil, on: loop, fire: {}) }
+        headerTimer.clear()
     }
 
     /// A response ended and the connection stays open for the next request.
@@ -69,22 +70,22 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     private func armIdle() {
         guard let context else { return }
-        idleTimer.set(.now() + idleTimeout, on: context.eventLoop) { [weak self] in self?.idleTimerFired() }
+        idleTimer.set(.now() + idleTimeout, on: context.eventLoop)
     }
 
     private func idleTimerFired() {
-        guard let context, idleTimer.hasPassed(on: context.eventLoop, fire: { [weak self] in self?.idleTimerFired() }) else { return }
+        guard let context, idleTimer.hasPassed(on: context.eventLoop) else { return }
         context.close(promise: nil)
     }
 
     private func headerTimerFired() {
-        guard let context, headerTimer.hasPassed(on: context.eventLoop, fire: { [weak self] in self?.headerTimerFired() }) else {
+        guard let context, headerTimer.hasPassed(on: context.eventLoop) else {
             return
         }
         let body = #"{"error":"request head not received in time"}"# + "\n"
         let response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response))).whenComplete { _ in
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }

@@ -61,22 +61,28 @@ final class WebServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             response = (.notFound, "application/json", Self.error("no such path: \(path)"))
         }
-        write(response, for: head, context: context)
+        write(response, for: head, chunked: query["chunked"] != nil, context: context)
     }
 
-    private func write(_ response: (HTTPResponseStatus, String, String), for head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Writes a response; `chunked` (`?chunked=1`) sends the body in two parts without a length, as
+    /// a streaming application would: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0 ones.
+    private func write(
+        _ response: (HTTPResponseStatus, String, String), for head: HTTPRequestHead, chunked: Bool, context: ChannelHandlerContext
+    ) {
         let (status, contentType, body) = response
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        if !chunked { headers.add(name: "Content-Length", value: "\(body.utf8.count)") }
         headers.add(name: "X-Instance", value: responder.name)
-        let keepAlive = head.isKeepAlive
+        let keepAlive = head.isKeepAlive && !(chunked && head.version.minor == 0)
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         if head.method != .HEAD {
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            let bytes = Array(body.utf8)
+            let parts = chunked ? [bytes.prefix(bytes.count / 2), bytes.dropFirst(bytes.count / 2)] : [bytes[...]]
+            for part in parts {
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: part)))), promise: nil)
+            }
         }
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -45,6 +45,29 @@ struct ProxyTests {
         }
     }
 
+    /// The proxy frames responses itself: chunked ones stay chunked for HTTP/1.1, lose the chunk
+    /// framing for HTTP/1.0, and an answer to HEAD carries no body (the next answer on the same
+    /// connection would be corrupt otherwise).
+    @Test func forwardsChunkedResponsesAndHEAD() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            let chunked = try RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(chunked.lowercased().contains("transfer-encoding: chunked"))
+            #expect(!chunked.lowercased().contains("content-length"))
+            #expect(chunked.hasSuffix("\r\n\r\n4\r\nweb_\r\n4\r\nvm1\n\r\n0\r\n\r\n"))
+            let http10 = try RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.0\r\n\r\n")
+            #expect(http10.hasPrefix("HTTP/1.0 200 OK"))
+            #expect(!http10.lowercased().contains("transfer-encoding"))
+            #expect(http10.hasSuffix("\r\n\r\nweb_vm1\n"))
+            let headThenGet = try RawHTTP.exchange(
+                port: lb.proxyPort,
+                "HEAD /?chunked=1 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let answers = headThenGet.components(separatedBy: "HTTP/1.1 200 OK\r\n")
+            #expect(answers.count == 3)
+            #expect(answers.dropFirst().first?.hasSuffix("\r\n\r\n") == true)
+            #expect(headThenGet.hasSuffix("\r\n\r\nweb_vm1\n"))
+        }
+    }
+
     @Test func noBackendIs503() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             let answer = try await lb.request()
