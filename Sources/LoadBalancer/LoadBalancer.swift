@@ -27,12 +27,12 @@ public final class LoadBalancer: Sendable {
         for backend in configuration.backends {
             pool.upsert(name: backend.name, endpoint: backend.endpoint, healthy: true)
         }
-        context = ProxyContext(configuration: configuration, pool: pool)
+        metrics = LoadBalancerMetrics()
+        context = ProxyContext(configuration: configuration, pool: pool, durations: RequestDurations(registry: metrics.registry))
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         proxy = ProxyServer(context: context, group: group, logger: logger)
         healthChecker = HealthChecker(configuration: configuration.health, pool: pool, client: .shared, logger: logger)
         drainer = Drainer(pool: pool, proxy: proxy, logger: logger)
-        metrics = LoadBalancerMetrics()
     }
 
     /// Everything to run: proxy, health checks, drains, admin API.
@@ -75,5 +75,9 @@ public final class LoadBalancer: Sendable {
     }
 
     /// `/api/v1/stats`.
-    public var stats: BalancerStats { pool.stats(requestsTotal: requestsTotal) }
+    public var stats: BalancerStats {
+        var stats = pool.stats(requestsTotal: requestsTotal)
+        stats.latency = context.durations.snapshot
+        return stats
+    }
 }

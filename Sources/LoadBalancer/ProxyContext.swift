@@ -1,3 +1,4 @@
+import Prometheus
 import Synchronization
 
 /// What every proxy connection shares: settings, the pool and the balancer-wide counters.
@@ -5,6 +6,7 @@ final class ProxyContext: Sendable {
     let configuration: LoadBalancer.Configuration
     let pool: BackendPool
     let counters = Counters()
+    let durations: RequestDurations
 
     final class Counters: Sendable {
         let requests = Atomic<Int>(0)
@@ -12,8 +14,9 @@ final class ProxyContext: Sendable {
         let refusedConnections = Atomic<Int>(0)
     }
 
-    init(configuration: LoadBalancer.Configuration, pool: BackendPool) {
+    init(configuration: LoadBalancer.Configuration, pool: BackendPool, durations: RequestDurations) {
         self.configuration = configuration
         self.pool = pool
+        self.durations = durations
     }
 }

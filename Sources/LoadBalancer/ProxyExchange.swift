@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// One request on its way through the proxy; a class, so that the hot path mutates it in place
@@ -24,7 +25,14 @@ final class ProxyExchange {
     /// A stale pooled connection was already replaced once (separate from the one real retry).
     var replacedStale = false
 
-    init(head: HTTPRequestHead, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool) {
+    /// When the request head arrived, for the duration histogram.
+    let startedAt: NIODeadline
+
+    init(
+        head: HTTPRequestHead, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
+        startedAt: NIODeadline
+    ) {
+        self.startedAt = startedAt
         self.head = head
         self.method = method
         self.clientVersion = clientVersion

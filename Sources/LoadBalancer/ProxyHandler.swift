@@ -188,7 +188,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let exchange = ProxyExchange(
             head: forwardedHead(original, to: backend), method: original.method, clientVersion: original.version, backend: backend,
-            keepAlive: original.isKeepAlive)
+            keepAlive: original.isKeepAlive, startedAt: .now())
         start(exchange, on: backend)
     }
 
@@ -346,6 +346,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
         }
+        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
         self.exchange = nil
         if !exchange.requestEnded { discarding = true }
         respondError(.badGateway, "backend \(backend.name) failed", keepAlive: exchange.requestEnded && exchange.keepAlive)
@@ -362,6 +363,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func finish() {
         guard let exchange else { return }
+        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
         responseTimer.clear()
         exchange.connection?.handler.delegate = nil
         exchange.backend.inFlight.add(-1, ordering: .relaxed)

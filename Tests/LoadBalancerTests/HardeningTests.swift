@@ -114,6 +114,8 @@ struct AdminAPITests {
             #expect(metrics.status == 200)
             #expect(metrics.body.contains(#"lb_backend_requests_total{backend="web_vm1""#))
             #expect(metrics.body.contains("lb_requests_total 1"))
+            #expect(metrics.body.contains("lb_request_duration_seconds_count 1"))
+            #expect(metrics.body.contains(#"lb_request_duration_seconds_bucket{le="+Inf"} 1"#))
         }
     }
 }

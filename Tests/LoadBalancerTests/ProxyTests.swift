@@ -68,6 +68,23 @@ struct ProxyTests {
         }
     }
 
+    /// The duration histogram sees what clients see: a backend that works 120 ms per request puts
+    /// the median in the 100–250 ms bucket, and a window between two reads holds only its requests.
+    @Test func requestDurationsAreMeasured() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            for _ in 0..<3 { _ = try await lb.request("/") }
+            let before = try await lb.stats()
+            for _ in 0..<5 { #expect(try await lb.request("/?work=120").status == 200) }
+            let after = try await lb.stats()
+            let latency = try #require(after.latency)
+            #expect(latency.count == 8)
+            #expect(latency.sumSeconds >= 0.6)
+            let median = try #require(latency.quantile(0.5, since: before.latency))
+            #expect(median > 0.1 && median <= 0.25)
+            #expect(try #require(latency.quantile(0.1)) < 0.1)
+        }
+    }
+
     @Test func noBackendIs503() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             let answer = try await lb.request()

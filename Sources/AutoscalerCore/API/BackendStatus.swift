@@ -34,10 +34,13 @@ public enum BackendState: String, Codable, Sendable, Hashable {
 public struct BalancerStats: Codable, Sendable, Hashable {
     public var requestsTotal: Int
     public var backends: [BackendStatus]
+    /// Durations of proxied requests (an addition to DESIGN.md's shape; absent from older balancers).
+    public var latency: LatencyBuckets?
 
-    public init(requestsTotal: Int, backends: [BackendStatus]) {
+    public init(requestsTotal: Int, backends: [BackendStatus], latency: LatencyBuckets? = nil) {
         self.requestsTotal = requestsTotal
         self.backends = backends
+        self.latency = latency
     }
 }
 
