@@ -6,7 +6,7 @@ import NIOPosix
 ///
 /// A connection made on the client's own loop never hops threads: both sides of a proxied request
 /// run on one loop, with no locks and no context switches.
-final class BackendConnectionPool {
+package final class BackendConnectionPool {
     let eventLoop: any EventLoop
     let connectTimeout: TimeAmount
     let maxIdlePerBackend: Int
@@ -18,7 +18,7 @@ final class BackendConnectionPool {
         var connections: [BackendConnection] = []
     }
 
-    init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerBackend: Int) {
+    package init(eventLoop: any EventLoop, connectTimeout: TimeAmount, maxIdlePerBackend: Int) {
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
         self.maxIdlePerBackend = maxIdlePerBackend
@@ -44,15 +44,27 @@ final class BackendConnectionPool {
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ProxyRequestEncoder())
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(handler)
-                }
+                channel.eventLoop.makeCompletedFuture { try Self.configureBackendPipeline(channel, handler: handler) }
             }
             .connect(host: backend.endpoint.host, port: backend.endpoint.port)
             .map { channel in BackendConnection(channel: channel, handler: handler, backend: backend, pool: self) }
+    }
+
+    /// The handlers of one backend connection: request encoder, response decoder (which watches
+    /// the requests go by, for HEAD), and the handler that passes responses to the client side.
+    static func configureBackendPipeline(_ channel: any Channel, handler: BackendHandler) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ProxyRequestEncoder())
+        try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        try sync.addHandler(handler)
+    }
+
+    /// Puts an already connected channel into the pool as an idle connection to `backend` (for
+    /// benchmarks over in-memory channels).
+    package func adopt(_ channel: any Channel, for backend: Backend) throws {
+        let handler = BackendHandler()
+        try Self.configureBackendPipeline(channel, handler: handler)
+        release(BackendConnection(channel: channel, handler: handler, backend: backend, pool: self))
     }
 
     /// Returns a connection after a complete exchange; closes it when the pool for its backend is

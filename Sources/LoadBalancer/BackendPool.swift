@@ -3,30 +3,43 @@ import Synchronization
 
 /// The set of backends and the choice of one per request.
 ///
-/// Readers (every request, on every event loop) take a short lock to read the current array, which
-/// is replaced as a whole on change; the round-robin cursor is an atomic.
+/// Readers (every request, on every event loop) take a short lock to read the current member list,
+/// an immutable object replaced as a whole on change; the round-robin cursor is an atomic.
 public final class BackendPool: Sendable {
-    private let backends: Mutex<[Backend]>
+    /// The list inside an object: taking it out of the lock is one retain. Returning the array
+    /// itself from `withLock` copied it element by element (36 µs per request with 1,000
+    /// backends, measured by the `pick backend` microbenchmark).
+    private final class Members: Sendable {
+        let list: [Backend]
+
+        init(_ list: [Backend]) {
+            self.list = list
+        }
+    }
+
+    private let members: Mutex<Members>
     private let cursor = Atomic<Int>(0)
     let algorithm: BalanceAlgorithm
 
     public init(algorithm: BalanceAlgorithm = .roundrobin) {
         self.algorithm = algorithm
-        self.backends = Mutex([])
+        self.members = Mutex(Members([]))
     }
 
     /// All backends, in the order they were added.
-    public var all: [Backend] { backends.withLock { $0 } }
+    public var all: [Backend] { members.withLock { $0 }.list }
 
     public func backend(named name: String) -> Backend? {
-        backends.withLock { $0.first { $0.name == name } }
+        all.first { $0.name == name }
     }
 
     /// Adds a backend, or replaces one of the same name whose address changed; returns it and
     /// whether anything changed. A replaced backend's old entry drains like a removed one.
     @discardableResult
     public func upsert(name: String, endpoint: Endpoint, healthy: Bool) -> (backend: Backend, changed: Bool) {
-        backends.withLock { list in
+        members.withLock { members in
+            var list = members.list
+            defer { members = Members(list) }
             if let index = list.firstIndex(where: { $0.name == name }) {
                 if list[index].endpoint == endpoint && list[index].state != .draining { return (list[index], false) }
                 let replacement = Backend(name: name, endpoint: endpoint, healthy: healthy)
@@ -41,13 +54,13 @@ public final class BackendPool: Sendable {
 
     /// Removes a backend from the list at once (after it has drained).
     func remove(_ backend: Backend) {
-        backends.withLock { list in list.removeAll { $0 === backend } }
+        members.withLock { members in members = Members(members.list.filter { $0 !== backend }) }
     }
 
     /// Picks a backend for a new request, skipping `excluded` (a backend that just failed it).
-    func pick(excluding excluded: Backend? = nil) -> Backend? {
+    package func pick(excluding excluded: Backend? = nil) -> Backend? {
         // Hot path: one short lock to take the array (no copy), no allocation, atomics only.
-        let list = backends.withLock { $0 }
+        let list = members.withLock { $0 }.list
         let count = list.count
         guard count > 0 else { return nil }
         func usable(_ backend: Backend) -> Bool { backend !== excluded && backend.isEligible }
@@ -71,8 +84,13 @@ public final class BackendPool: Sendable {
             }
             return best
         case .p2c:
-            let first = list[Int.random(in: 0..<count)]
-            let second = list[Int.random(in: 0..<count)]
+            // Two choices from a hash of the shared counter: the system generator costs a
+            // `getrandom` call each time.
+            var mixed = UInt64(bitPattern: Int64(cursor.wrappingAdd(1, ordering: .relaxed).oldValue)) &* 0x9E37_79B9_7F4A_7C15
+            mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            mixed ^= mixed >> 31
+            let first = list[Int(mixed % UInt64(count))]
+            let second = list[Int((mixed >> 32) % UInt64(count))]
             switch (usable(first), usable(second)) {
             case (true, true):
                 return first.inFlight.load(ordering: .relaxed) <= second.inFlight.load(ordering: .relaxed) ? first : second

@@ -2,7 +2,7 @@ import Prometheus
 import Synchronization
 
 /// What every proxy connection shares: settings, the pool and the balancer-wide counters.
-final class ProxyContext: Sendable {
+package final class ProxyContext: Sendable {
     let configuration: LoadBalancer.Configuration
     let pool: BackendPool
     let counters = Counters()
@@ -14,7 +14,7 @@ final class ProxyContext: Sendable {
         let refusedConnections = Atomic<Int>(0)
     }
 
-    init(configuration: LoadBalancer.Configuration, pool: BackendPool, durations: RequestDurations) {
+    package init(configuration: LoadBalancer.Configuration, pool: BackendPool, durations: RequestDurations) {
         self.configuration = configuration
         self.pool = pool
         self.durations = durations

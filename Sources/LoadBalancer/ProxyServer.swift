@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// A `Service`: on graceful shutdown it stops accepting, lets in-flight requests finish (up to the
 /// configured grace), then closes what is left.
-final class ProxyServer: Service {
+package final class ProxyServer: Service {
     let context: ProxyContext
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
@@ -42,7 +42,7 @@ final class ProxyServer: Service {
 
     /// Serves until graceful shutdown, then closes pooled connections and stops the event loops
     /// (closing whatever the grace period left open); the loops stop on a failed start too.
-    func run() async throws {
+    package func run() async throws {
         do {
             try await serve()
         } catch {
@@ -52,6 +52,20 @@ final class ProxyServer: Service {
         await forEachPool { $0.closeAll() }
         try await group.shutdownGracefully()
         logger.info("proxy stopped")
+    }
+
+    /// The handlers of one client connection, in order: time limits, response encoder, request
+    /// decoder, proxy. Called on the channel's event loop.
+    package static func configureClientPipeline(
+        _ channel: any Channel, context: ProxyContext, connections: BackendConnectionPool
+    ) throws {
+        let sync = channel.pipeline.syncOperations
+        let limits = RequestLimitsHandler(configuration: context.configuration)
+        try sync.addHandler(limits)
+        let encoder = ProxyResponseEncoder()
+        try sync.addHandler(encoder)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try sync.addHandler(ProxyHandler(context: context, connections: connections, limits: limits, encoder: encoder))
     }
 
     private func serve() async throws {
@@ -76,13 +90,7 @@ final class ProxyServer: Service {
                     guard let pool = pools[ObjectIdentifier(channel.eventLoop)]?.value else {
                         throw ChannelError.inappropriateOperationForState
                     }
-                    let sync = channel.pipeline.syncOperations
-                    let limits = RequestLimitsHandler(configuration: configuration)
-                    try sync.addHandler(limits)
-                    let encoder = ProxyResponseEncoder()
-                    try sync.addHandler(encoder)
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try sync.addHandler(ProxyHandler(context: context, connections: pool, limits: limits, encoder: encoder))
+                    try Self.configureClientPipeline(channel, context: context, connections: pool)
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()

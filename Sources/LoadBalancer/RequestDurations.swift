@@ -7,14 +7,14 @@ import Synchronization
 /// Kept twice on purpose: lock-free bucket counters for `/api/v1/stats` (whose readers derive
 /// windowed percentiles from two reads), and swift-prometheus's histogram for `/metrics`, which
 /// holds its counts privately. Both cost tens of nanoseconds per request.
-final class RequestDurations: Sendable {
+package final class RequestDurations: Sendable {
     private let boundsNanoseconds: [Int64]
     private let buckets: [Cell]
     private let count = Atomic<Int>(0)
     private let sumNanoseconds = Atomic<Int>(0)
     private let prometheus: ValueHistogram
 
-    init(registry: PrometheusCollectorRegistry, boundsSeconds: [Double] = LatencyBuckets.defaultBoundsSeconds) {
+    package init(registry: PrometheusCollectorRegistry, boundsSeconds: [Double] = LatencyBuckets.defaultBoundsSeconds) {
         boundsNanoseconds = boundsSeconds.map { Int64($0 * 1e9) }
         buckets = (0...boundsSeconds.count).map { _ in Cell() }
         prometheus = registry.makeValueHistogram(

@@ -6,24 +6,23 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
-import Testing
 
 /// A real load balancer on free ports in front of real `webserver` processes.
-struct BalancerHarness {
-    let balancer: LoadBalancer
-    let provider: ProcessProvider
-    let instances: [Instance]
-    let proxyPort: Int
-    let adminPort: Int
-    let group: ServiceGroup
+public struct BalancerHarness: Sendable {
+    public let balancer: LoadBalancer
+    public let provider: ProcessProvider
+    public let instances: [Instance]
+    public let proxyPort: Int
+    public let adminPort: Int
+    public let group: ServiceGroup
 
     /// Starts the graceful shutdown (SIGTERM's path) without waiting for it.
-    func shutdown() async {
+    public func shutdown() async {
         await group.triggerGracefulShutdown()
     }
 
     /// Starts `backends` webservers and a balancer over them, runs `body`, then shuts all down.
-    static func with(
+    public static func with(
         backends: Int, configure: (inout LoadBalancer.Configuration) -> Void = { _ in },
         _ body: (BalancerHarness) async throws -> Void
     ) async throws {
@@ -61,8 +60,8 @@ struct BalancerHarness {
                 waited += 1
             }
             let harness = BalancerHarness(
-                balancer: balancer, provider: provider, instances: instances, proxyPort: try #require(balancer.proxyPort),
-                adminPort: try #require(balancer.adminAPIPort), group: group)
+                balancer: balancer, provider: provider, instances: instances, proxyPort: try balancer.proxyPort.orThrow("proxy did not start"),
+                adminPort: try balancer.adminAPIPort.orThrow("admin API did not start"), group: group)
             do {
                 try await body(harness)
             } catch {
@@ -74,14 +73,14 @@ struct BalancerHarness {
         }
     }
 
-    struct Answer {
-        var status: UInt
-        var instance: String?
-        var body: String
-        var headers: HTTPHeaders
+    public struct Answer: Sendable {
+        public var status: UInt
+        public var instance: String?
+        public var body: String
+        public var headers: HTTPHeaders
     }
 
-    func request(_ path: String = "/", method: HTTPMethod = .GET, body: String? = nil, port: Int? = nil, headers: [(String, String)] = [])
+    public func request(_ path: String = "/", method: HTTPMethod = .GET, body: String? = nil, port: Int? = nil, headers: [(String, String)] = [])
         async throws -> Answer
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? proxyPort)\(path)")
@@ -95,11 +94,23 @@ struct BalancerHarness {
             headers: response.headers)
     }
 
-    func admin(_ path: String, method: HTTPMethod = .GET, body: String? = nil, token: String? = nil) async throws -> Answer {
+    public func admin(_ path: String, method: HTTPMethod = .GET, body: String? = nil, token: String? = nil) async throws -> Answer {
         try await request(path, method: method, body: body, port: adminPort, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
     }
 
-    func stats() async throws -> BalancerStats {
+    public func stats() async throws -> BalancerStats {
         try JSONDecoder().decode(BalancerStats.self, from: Data(try await admin("/api/v1/stats").body.utf8))
+    }
+}
+
+/// A harness step that did not happen.
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension Optional {
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let self else { throw HarnessError(description: message) }
+        return self
     }
 }

@@ -1,0 +1,69 @@
+import AutoscalerCore
+import Benchmark
+import LoadBalancer
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Prometheus
+
+/// The per-request hot path, without the kernel: a whole proxied exchange over in-memory channels
+/// (the same handlers as a real connection), and the choice of a backend.
+let benchmarks: @Sendable () -> Void = {
+    let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, .throughput]
+    Benchmark.defaultConfiguration = .init(metrics: metrics, maxDuration: .seconds(3), maxIterations: 1_000_000)
+
+    Benchmark("proxy exchange, keep-alive GET (in memory)") { benchmark in
+        let exchange = try InMemoryExchange()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { try exchange.run() }
+    }
+
+    for (algorithm, count) in [(BalanceAlgorithm.roundrobin, 2), (.roundrobin, 1000), (.p2c, 1000), (.leastconn, 1000)] {
+        Benchmark("pick backend, \(algorithm) of \(count)") { benchmark in
+            let pool = BackendPool(algorithm: algorithm)
+            for index in 0..<count {
+                pool.upsert(name: "web_vm\(index)", endpoint: Endpoint(host: "127.0.0.1", port: 20_000 + index), healthy: true)
+            }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(pool.pick()) }
+        }
+    }
+}
+
+/// One client connection and one pooled backend connection on an embedded event loop.
+final class InMemoryExchange {
+    let client: EmbeddedChannel
+    let backend: EmbeddedChannel
+    let request = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
+    let response = ByteBuffer(
+        string: "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 30 Nov 2026 05:43:12 GMT\r\n"
+            + "Content-Type: text/plain\r\nContent-Length: 17\r\nConnection: keep-alive\r\n\r\nhello from 39002\n")
+
+    init() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = BackendPool()
+        let target = pool.upsert(name: "web_vm1", endpoint: Endpoint(host: "127.0.0.1", port: 18081), healthy: true).backend
+        let context = ProxyContext(
+            configuration: LoadBalancer.Configuration(), pool: pool,
+            durations: RequestDurations(registry: PrometheusCollectorRegistry()))
+        let connections = BackendConnectionPool(eventLoop: loop, connectTimeout: .seconds(1), maxIdlePerBackend: 8)
+        backend = EmbeddedChannel(loop: loop)
+        try backend.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 18081)).wait()
+        try connections.adopt(backend, for: target)
+        client = EmbeddedChannel(loop: loop)
+        try ProxyServer.configureClientPipeline(client, context: context, connections: connections)
+        try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
+    }
+
+    /// Request in, forwarded request out, response in, forwarded response out.
+    func run() throws {
+        try client.writeInbound(request)
+        var forwarded = 0
+        while let part = try backend.readOutbound(as: IOData.self) { forwarded += part.readableBytes }
+        precondition(forwarded > 0, "the request was not forwarded")
+        try backend.writeInbound(response)
+        var answered = 0
+        while let part = try client.readOutbound(as: IOData.self) { answered += part.readableBytes }
+        precondition(answered > 0, "the response was not forwarded")
+    }
+}

@@ -1,0 +1,114 @@
+import ClientSimulator
+import Foundation
+import Logging
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// The simulator against a real balancer in front of real `webserver` processes.
+@Suite("clientsim against real servers")
+struct ClientSimulatorTests {
+    static func run(_ configure: (inout ClientSimulator.Configuration) -> Void) async throws -> LoadReport {
+        var configuration = ClientSimulator.Configuration()
+        configure(&configuration)
+        let simulator = ClientSimulator(configuration: configuration, logger: Logger(label: "test"))
+        try await simulator.run()
+        return simulator.report
+    }
+
+    @Test func achievedRateIsTheAskedRate() async throws {
+        try await BalancerHarness.with(backends: 2) { lb in
+            let report = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
+                $0.pattern = .constant(rate: 40)
+                $0.duration = 3
+            }
+            #expect(report.sent == 120)
+            #expect(report.ok == 120 && report.errorsTotal == 0 && report.skippedAtCap == 0)
+            #expect(abs(report.achievedRate - 40) / 40 < 0.05, "achieved \(report.achievedRate) req/s")
+            #expect(report.instances == ["web_vm1": 60, "web_vm2": 60])
+            #expect(report.latencyMilliseconds.p50 > 0 && report.latencyMilliseconds.p50 < 100)
+        }
+    }
+
+    /// A server that cannot keep up (one thread, 100 ms per request: 10 req/s) asked for 20 req/s:
+    /// requests queue, and latency counted from the scheduled time grows with the queue. A closed
+    /// loop would wait for each answer, send at the server's pace, and report ~100 ms.
+    @Test func slowServerRaisesReportedLatency() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            let relaxed = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
+                $0.pattern = .constant(rate: 4)
+                $0.workMilliseconds = 100
+                $0.duration = 2
+            }
+            let overloaded = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
+                $0.pattern = .constant(rate: 20)
+                $0.workMilliseconds = 100
+                $0.duration = 2
+            }
+            #expect(relaxed.latencyMilliseconds.p50 < 200)
+            #expect(overloaded.sent == 40)
+            #expect(overloaded.latencyMilliseconds.p50 > 600, "p50 \(overloaded.latencyMilliseconds.p50) ms")
+            #expect(overloaded.latencyMilliseconds.max > 1500)
+        }
+    }
+
+    @Test func concurrencyCapSkipsAndCounts() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            let report = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
+                $0.pattern = .constant(rate: 20)
+                $0.workMilliseconds = 200
+                $0.concurrency = 2
+                $0.duration = 1
+            }
+            #expect(report.scheduled == 20)
+            #expect(report.skippedAtCap > 10)
+            #expect(report.sent + report.skippedAtCap == report.scheduled)
+        }
+    }
+
+    @Test func errorsAreCountedByKind() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            let unavailable = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
+                $0.pattern = .constant(rate: 10)
+                $0.duration = 0.5
+            }
+            #expect(unavailable.errors == [.http5xx: 5])
+            let missing = try await Self.run {
+                $0.target = .init(host: "127.0.0.1", port: lb.adminPort, path: "/no-such-path")
+                $0.pattern = .constant(rate: 10)
+                $0.duration = 0.5
+            }
+            #expect(missing.errors == [.http4xx: 5])
+        }
+        let refused = try await Self.run {
+            $0.target = .init(host: "127.0.0.1", port: 1, path: "/")
+            $0.pattern = .constant(rate: 10)
+            $0.duration = 0.5
+        }
+        #expect(refused.errors == [.refused: 5])
+    }
+
+    @Test func commandLineErrorsAreOneLineAndNonZero() throws {
+        for arguments in [["bogus"], ["--url", "ftp://x"], ["trace", "/nonexistent.csv"], ["constant", "--rate", "-3"], ["--duration", "0"]] {
+            let result = try CommandRunner.run("clientsim", arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.contains("rror"), "\(arguments): \(result.stderr)")
+        }
+    }
+
+    @Test func commandRunsAndWritesJSON() throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("clientsim-\(UUID().uuidString).json").path
+        let result = try CommandRunner.run(
+            "clientsim", ["constant", "--rate", "10", "--duration", "1", "--url", "http://127.0.0.1:1/", "--json", json, "--log-level", "error"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("clientsim summary"))
+        #expect(result.stdout.contains("refused 10"))
+        let report = try JSONDecoder().decode(LoadReport.self, from: try Data(contentsOf: URL(fileURLWithPath: json)))
+        #expect(report.errors[.refused] == 10)
+    }
+}
