@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "webserver", targets: ["webserver"]),
         .executable(name: "loadbalancer", targets: ["loadbalancer"]),
         .executable(name: "clientsim", targets: ["clientsim"]),
+        .executable(name: "scheduler", targets: ["scheduler"]),
         .library(name: "AutoscalerCore", targets: ["AutoscalerCore"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -82,9 +84,39 @@ let package = Package(
             ]
         ),
         .target(
-            name: "LoadBalancer",
+            name: "APISupport",
             dependencies: [
                 "AutoscalerCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "AutoscalerCore", "APISupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "scheduler",
+            dependencies: [
+                "Scheduler", "AutoscalerCLI", "AutoscalerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "LoadBalancer",
+            dependencies: [
+                "AutoscalerCore", "APISupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -195,6 +227,15 @@ let package = Package(
                 "ClientSimulator", "TestSupport", "webserver", "clientsim", "LoadBalancer", "AutoscalerCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: [
+                "Scheduler", "TestSupport", "webserver", "scheduler", "LoadBalancer", "AutoscalerCore", "ClientSimulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building the package needs beyond the Swift toolchain: the headers of libvirt and
-# libxml2 (the CLibvirt and CLibXML2 module maps find them through pkg-config), pkg-config, and the
+# libxml2 (the CLibvirt and CLibXML2 module maps find them through pkg-config), SQLite (GRDB), pkg-config, and the
 # tools the scripts use (curl, bc, ss).
 set -euo pipefail
 missing=()
 pkg-config --exists libvirt 2>/dev/null || missing+=(libvirt-dev)
 pkg-config --exists libxml-2.0 2>/dev/null || missing+=(libxml2-dev)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v curl >/dev/null || missing+=(curl)
 command -v bc >/dev/null || missing+=(bc)

@@ -1,3 +1,4 @@
+import APISupport
 import AutoscalerCore
 import Foundation
 import Hummingbird
@@ -17,36 +18,34 @@ struct AdminAPI {
         let router = Router()
         let balancer = self.balancer
         router.get("/metrics") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(string: balancer.metrics.render(balancer: balancer))))
+            APIResponse.metrics(balancer.metrics.render(balancer: balancer))
         }
         router.get("/api/v1/stats") { _, _ -> Response in
-            try Self.json(balancer.stats)
+            try APIResponse.json(balancer.stats)
         }
         router.get("/api/v1/backends") { _, _ -> Response in
-            try Self.json(BackendList(backends: balancer.pool.all.map(\.snapshot)))
+            try APIResponse.json(BackendList(backends: balancer.pool.all.map(\.snapshot)))
         }
         router.put("/api/v1/backends/:name") { request, context -> Response in
-            if let refusal = Self.authorize(request, token: balancer.configuration.adminToken) { return refusal }
+            if let refusal = APIResponse.authorize(request, token: balancer.configuration.adminToken) { return refusal }
             let name = try context.parameters.require("name")
-            guard InstanceNaming.isValid(name) else { return try Self.error(.badRequest, "invalid backend name '\(name)'") }
+            guard InstanceNaming.isValid(name) else { return try APIResponse.error(.badRequest, "invalid backend name '\(name)'") }
             let body = try await request.body.collect(upTo: 64 * 1024)
             guard let registration = try? JSONDecoder().decode(BackendRegistration.self, from: body) else {
-                return try Self.error(.badRequest, #"body must be {"address": "host:port"}"#)
+                return try APIResponse.error(.badRequest, #"body must be {"address": "host:port"}"#)
             }
             guard let endpoint = Endpoint(registration.address) else {
-                return try Self.error(.badRequest, "address must be host:port, got '\(registration.address)'")
+                return try APIResponse.error(.badRequest, "address must be host:port, got '\(registration.address)'")
             }
             let changed = await balancer.register(name: name, endpoint: endpoint)
-            guard let backend = balancer.pool.backend(named: name) else { return try Self.error(.conflict, "\(name) was removed meanwhile") }
-            return try Self.json(backend.snapshot, status: changed ? .created : .ok)
+            guard let backend = balancer.pool.backend(named: name) else { return try APIResponse.error(.conflict, "\(name) was removed meanwhile") }
+            return try APIResponse.json(backend.snapshot, status: changed ? .created : .ok)
         }
         router.delete("/api/v1/backends/:name") { request, context -> Response in
-            if let refusal = Self.authorize(request, token: balancer.configuration.adminToken) { return refusal }
+            if let refusal = APIResponse.authorize(request, token: balancer.configuration.adminToken) { return refusal }
             let name = try context.parameters.require("name")
-            guard let draining = balancer.drain(name: name) else { return try Self.error(.notFound, "no backend named '\(name)'") }
-            return try Self.json(draining, status: .accepted)
+            guard let draining = balancer.drain(name: name) else { return try APIResponse.error(.notFound, "no backend named '\(name)'") }
+            return try APIResponse.json(draining, status: .accepted)
         }
         let configuration = balancer.configuration
         return Application(
@@ -57,23 +56,5 @@ struct AdminAPI {
                 balancer.logger.info("admin API listening", metadata: ["address": "\(configuration.adminHost):\(channel.localAddress?.port ?? 0)"])
             },
             logger: Logger(label: "loadbalancer.admin"))
-    }
-
-    static func authorize(_ request: Request, token: String?) -> Response? {
-        guard let token else { return nil }
-        if request.headers[.authorization] == "Bearer \(token)" { return nil }
-        return try? error(.unauthorized, "missing or wrong admin token (Authorization: Bearer ...)")
-    }
-
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ message: String) throws -> Response {
-        try json(APIErrorBody(error: message), status: status)
     }
 }

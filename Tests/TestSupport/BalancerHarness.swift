@@ -106,6 +106,10 @@ public struct BalancerHarness: Sendable {
 /// A harness step that did not happen.
 public struct HarnessError: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 extension Optional {

@@ -1,0 +1,97 @@
+import APISupport
+import AutoscalerCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The scheduler's HTTP API (DESIGN.md) on Hummingbird: status, instances, history, manual
+/// scaling (token), Prometheus metrics.
+public struct SchedulerAPI: Sendable {
+    public let scheduler: Scheduler
+    /// The bound port once listening (for port 0).
+    public let boundPort = SharedPort()
+
+    public init(scheduler: Scheduler) {
+        self.scheduler = scheduler
+    }
+
+    public var application: some ApplicationProtocol & Service {
+        let router = Router()
+        let scheduler = self.scheduler
+        router.get("/metrics") { _, _ -> Response in
+            APIResponse.metrics(scheduler.metrics.render())
+        }
+        router.get("/api/v1/status") { _, _ -> Response in
+            try APIResponse.json(scheduler.status)
+        }
+        router.get("/api/v1/instances") { _, _ -> Response in
+            try APIResponse.json(InstanceList(instances: scheduler.instances))
+        }
+        router.get("/api/v1/events") { request, _ -> Response in
+            guard let since = Self.since(request) else { return try APIResponse.error(.badRequest, "since must be seconds since 1970") }
+            return try APIResponse.json(EventList(events: try scheduler.history.events(since: since)))
+        }
+        router.get("/api/v1/samples") { request, _ -> Response in
+            guard let since = Self.since(request) else { return try APIResponse.error(.badRequest, "since must be seconds since 1970") }
+            return try APIResponse.json(SampleList(samples: try scheduler.history.samples(since: since)))
+        }
+        router.post("/api/v1/scale") { request, _ -> Response in
+            if let refusal = APIResponse.authorize(request, token: scheduler.configuration.apiToken) { return refusal }
+            let body = try await request.body.collect(upTo: 16 * 1024)
+            guard let scale = try? JSONDecoder().decode(ScaleRequest.self, from: body) else {
+                return try APIResponse.error(.badRequest, #"body must be {"desired": n} or {"delta": ±n}"#)
+            }
+            let target: Int
+            do {
+                target = try scheduler.requestScale(scale)
+            } catch {
+                return try APIResponse.error(.badRequest, "\(error)")
+            }
+            return try APIResponse.json(ScaleRequest(desired: target), status: .accepted)
+        }
+        let configuration = scheduler.configuration
+        let port = boundPort
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: nil),
+            onServerRunning: { channel in
+                port.set(channel.localAddress?.port)
+                scheduler.logger.info("API listening", metadata: ["address": "\(configuration.apiHost):\(channel.localAddress?.port ?? 0)"])
+            },
+            logger: Logger(label: "scheduler.api"))
+    }
+
+    /// `?since=` (seconds since 1970, default 0); nil when it is not a number.
+    static func since(_ request: Request) -> Double? {
+        guard let text = request.uri.queryParameters.get("since") else { return 0 }
+        return Double(text).flatMap { $0.isFinite ? $0 : nil }
+    }
+}
+
+public struct InstanceList: Codable, Sendable {
+    public var instances: [InstanceStatus]
+}
+
+public struct EventList: Codable, Sendable {
+    public var events: [ScalingEvent]
+}
+
+public struct SampleList: Codable, Sendable {
+    public var samples: [Sample]
+}
+
+/// A port learned once a server listens.
+public final class SharedPort: Sendable {
+    private let value = Mutex<Int?>(nil)
+
+    public init() {}
+
+    func set(_ port: Int?) {
+        value.withLock { $0 = port }
+    }
+
+    public var port: Int? { value.withLock { $0 } }
+}

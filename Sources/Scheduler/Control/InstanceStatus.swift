@@ -1,0 +1,48 @@
+import AutoscalerCore
+import Foundation
+
+/// One instance as the scheduler sees it: the provider's view joined with the balancer's.
+public struct InstanceStatus: Codable, Sendable, Equatable {
+    public enum Health: String, Codable, Sendable {
+        /// Registered, healthy, taking traffic.
+        case inService = "in_service"
+        /// Running, not taking traffic yet (starting, or registered and awaiting its first check).
+        case pending
+        /// Leaving: no new requests, in-flight ones finishing.
+        case draining
+        /// Registered but failing its health checks.
+        case unhealthy
+        /// Not running (stopped, crashed).
+        case stopped
+    }
+
+    public var name: String
+    public var endpoint: String?
+    public var state: InstanceState
+    public var health: Health
+    public var origin: InstanceOrigin
+    public var createdAt: Date?
+    /// Requests the balancer sent it (since it was registered).
+    public var requestsTotal: Int
+    public var inFlight: Int
+
+    /// Joins a provider instance with its balancer entry (nil when not registered).
+    static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
+        let health: Health
+        if instance.state != .running {
+            health = .stopped
+        } else if let backend {
+            switch backend.state {
+            case .draining: health = .draining
+            case .active: health = .inService
+            case .down: health = backend.requestsTotal == 0 && backend.failuresTotal == 0 ? .pending : .unhealthy
+            }
+        } else {
+            health = .pending
+        }
+        return InstanceStatus(
+            name: instance.name, endpoint: instance.endpoint?.description, state: instance.state, health: health,
+            origin: instance.origin, createdAt: instance.createdAt, requestsTotal: backend?.requestsTotal ?? 0,
+            inFlight: backend?.inFlight ?? 0)
+    }
+}

@@ -1,0 +1,141 @@
+import AutoscalerCore
+import Foundation
+
+extension Scheduler {
+    /// An action the loop decided on; runs in its own child task, one at a time.
+    enum Work: Sendable {
+        case scaleUp(reason: String)
+        case scaleDown(reason: String, statuses: [InstanceStatus])
+        /// A created instance that is broken (unhealthy too long, stopped, or never served): a
+        /// new one first, then the old one goes.
+        case replace(name: String, reason: String)
+        /// A created instance that never served within the startup timeout and holds no traffic.
+        case removeStuck(name: String, reason: String)
+    }
+
+    /// Broken instances to repair, at most one, while no other action runs.
+    func findRepairs(statuses: [InstanceStatus], now: Double, state: inout State) -> Work? {
+        for status in statuses where status.health == .unhealthy {
+            if state.unhealthySince[status.name] == nil { state.unhealthySince[status.name] = now }
+        }
+        let unhealthy = Set(statuses.filter { $0.health == .unhealthy }.map(\.name))
+        state.unhealthySince = state.unhealthySince.filter { unhealthy.contains($0.key) }
+        guard !state.busy else { return nil }
+        for status in statuses where status.origin == .created && !state.removing.contains(status.name) {
+            if status.health == .stopped {
+                return .replace(name: status.name, reason: "\(status.name) is \(status.state.rawValue)")
+            }
+            if let since = state.unhealthySince[status.name], now - since >= configuration.replaceUnhealthyAfter.seconds {
+                return .replace(
+                    name: status.name, reason: "\(status.name) failed its health checks for \((now - since).rounded(toPlaces: 0)) s")
+            }
+            if status.health == .pending, let created = status.createdAt,
+                Date().timeIntervalSince(created) > configuration.startupTimeout.seconds + 5
+            {
+                return .removeStuck(
+                    name: status.name,
+                    reason: "\(status.name) did not serve within \(configuration.startupTimeout.seconds.rounded(toPlaces: 0)) s of its creation")
+            }
+        }
+        return nil
+    }
+
+    /// Registers running instances the balancer lacks; drains registrations of instances that no
+    /// longer exist (only names that look like ours: a user's own backends are left alone).
+    func keepPoolInStep(instances: [Instance], backends: [String: BackendStatus], stats: BalancerStats) async {
+        let removing = state.withLock { $0.removing }
+        let known = Set(instances.map(\.name))
+        for instance in instances where instance.state == .running && backends[instance.name] == nil && !removing.contains(instance.name) {
+            guard let endpoint = instance.endpoint else { continue }
+            do {
+                try await balancer.register(name: instance.name, address: endpoint)
+                record(.register, instance: instance.name, reason: "running at \(endpoint); takes traffic once its health check passes")
+            } catch {
+                logger.warning("cannot register \(instance.name): \(error)")
+            }
+        }
+        for backend in stats.backends
+        where !known.contains(backend.name) && backend.state != .draining && InstanceNaming().number(of: backend.name) != nil
+            && !removing.contains(backend.name)
+        {
+            do {
+                try await balancer.remove(name: backend.name)
+                record(.drain, instance: backend.name, reason: "registered with the balancer but no such instance exists")
+            } catch {
+                logger.warning("cannot drain stale backend \(backend.name): \(error)")
+            }
+        }
+    }
+
+    func perform(_ work: Work) async {
+        let started = ContinuousClock.now
+        var kind = "scale_up"
+        var succeeded = false
+        switch work {
+        case .scaleUp(let reason):
+            record(.scaleUp, reason: reason)
+            succeeded = await addInstance() != nil
+        case .scaleDown(let reason, let statuses):
+            kind = "scale_down"
+            // The newest instance the autoscaler made; found ones are never removed.
+            let candidates = statuses.filter { $0.origin == .created && $0.health != .draining }
+            guard let target = candidates.max(by: { ($0.createdAt ?? .distantPast, $0.name) < ($1.createdAt ?? .distantPast, $1.name) }) else {
+                record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
+                break
+            }
+            record(.scaleDown, instance: target.name, reason: reason)
+            succeeded = await removeInstance(target.name)
+        case .replace(let name, let reason):
+            kind = "replace"
+            record(.replace, instance: name, reason: reason)
+            if await addInstance() != nil { succeeded = await removeInstance(name) }
+        case .removeStuck(let name, let reason):
+            kind = "remove_stuck"
+            record(.failure, instance: name, reason: reason)
+            succeeded = await removeInstance(name)
+        }
+        metrics.acted(kind: kind, succeeded: succeeded, duration: ContinuousClock.now - started)
+        state.withLock { $0.busy = false }
+    }
+
+    /// Makes an instance, waits until it serves, registers it; on failure nothing is left.
+    private func addInstance() async -> Instance? {
+        do {
+            let instance = try await provider.createServing(name: nil, timeout: configuration.startupTimeout)
+            guard let endpoint = instance.endpoint else { throw AutoscalerError.provider("\(instance.name) has no address") }
+            do {
+                try await balancer.register(name: instance.name, address: endpoint)
+            } catch {
+                try? await provider.delete(name: instance.name)
+                throw error
+            }
+            record(.register, instance: instance.name, reason: "serves at \(endpoint)")
+            return instance
+        } catch {
+            record(.failure, reason: "scale up failed (anything made was removed): \(error)")
+            return nil
+        }
+    }
+
+    /// Drains an instance from the balancer, then deletes it.
+    private func removeInstance(_ name: String) async -> Bool {
+        state.withLock { _ = $0.removing.insert(name) }
+        defer { state.withLock { _ = $0.removing.remove(name) } }
+        do {
+            try await balancer.drain(name: name, timeout: configuration.drainTimeout)
+            record(.drain, instance: name, reason: "no new requests; in-flight ones finished")
+        } catch {
+            // Deleting anyway would fail requests still in flight; keep it and retry later.
+            record(.failure, instance: name, reason: "drain failed, instance kept: \(error)")
+            return false
+        }
+        do {
+            try await provider.delete(name: name)
+            record(.delete, instance: name, reason: "deleted")
+            return true
+        } catch {
+            record(.failure, instance: name, reason: "delete failed: \(error)")
+            return false
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import AutoscalerCore
+
+extension Scheduler {
+    /// How the control loop runs.
+    ///
+    /// Defaults reproduce the original's rule, evaluated every second over a sliding window:
+    /// requests per in-service instance over the last 10 s above 20 → add one, below 5 → remove one,
+    /// 30 s after any action before the next, between 2 and 8 instances. The balancer's admin API
+    /// at `http://127.0.0.1:8081`, the scheduler's API on `127.0.0.1:8090`; a new instance must
+    /// serve within 120 s; drains get 30 s; an instance unhealthy for 30 s is replaced; history
+    /// is kept 7 days.
+    public struct Configuration: Sendable {
+        public var interval: Duration = .seconds(1)
+        public var window: Duration = .seconds(10)
+        public var policy = ScalingPolicy.threshold(up: 20, down: 5)
+        public var rules = ScalingRules()
+        public var balancerURL = "http://127.0.0.1:8081"
+        /// Token for the balancer's mutating calls.
+        public var balancerToken: String?
+        public var apiHost = "127.0.0.1"
+        public var apiPort = 8090
+        /// Token for `POST /api/v1/scale`; required for a non-loopback API address.
+        public var apiToken: String?
+        public var startupTimeout: Duration = .seconds(120)
+        public var drainTimeout: Duration = .seconds(30)
+        public var replaceUnhealthyAfter: Duration = .seconds(30)
+        /// The SQLite history file; nil keeps history in memory only.
+        public var historyPath: String?
+        public var historyRetention: Duration = .seconds(7 * 24 * 3600)
+
+        public init() {}
+
+        /// How the load is shown in reasons: `req/VM/10s`.
+        var loadUnit: String { "req/VM/\(window.seconds.rounded(toPlaces: 0))s" }
+    }
+}

@@ -1,0 +1,265 @@
+import AutoscalerCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The control loop: every ``Configuration/interval`` it reads the balancer's counters, joins them
+/// with the provider's instances, keeps the balancer's pool equal to the instances that run,
+/// asks the ``ScalingDecider`` and starts at most one action at a time. A `Service`: on graceful
+/// shutdown it stops deciding and lets a running action finish (a half-made instance is never
+/// left behind on purpose; one left by a crash is cleaned up by the next start).
+public final class Scheduler: Service, Sendable {
+    public let configuration: Configuration
+    public let provider: any InstanceProvider
+    public let balancer: BalancerAdminClient
+    public let history: History
+    public let metrics: SchedulerMetrics
+    let logger: Logger
+    let state: Mutex<State>
+    /// Live samples and events, for the dashboard's stream.
+    public let feed = Feed()
+
+    struct State {
+        var decider: ScalingDecider
+        var window: LoadWindow
+        /// Monotonic seconds of the last action (restored from history at start).
+        var lastAction: Double?
+        var busy = false
+        var instances: [InstanceStatus] = []
+        var lastDecision: ScalingDecider.Decision?
+        var lastDecisionTime: Date?
+        var desired: Int
+        /// A count asked for through the API; applied one step per tick, ignoring cooldowns.
+        var manualDesired: Int?
+        /// When each registered instance was first seen failing its checks (monotonic seconds).
+        var unhealthySince: [String: Double] = [:]
+        /// Instances being removed: not re-registered, not counted.
+        var removing: Set<String> = []
+        var balancerReachable = true
+        var providerReachable = true
+        var lastSample: Sample?
+        var lastPrune = 0.0
+    }
+
+    public init(
+        configuration: Configuration, provider: any InstanceProvider, balancer: BalancerAdminClient, history: History,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.provider = provider
+        self.balancer = balancer
+        self.history = history
+        self.logger = logger
+        metrics = SchedulerMetrics()
+        state = Mutex(
+            State(
+                decider: ScalingDecider(policy: configuration.policy, rules: configuration.rules),
+                window: LoadWindow(seconds: configuration.window.seconds), desired: configuration.rules.minimum))
+    }
+
+    static let clock = ContinuousClock()
+    static let epoch = clock.now
+    /// Monotonic seconds since the process started.
+    static var monotonic: Double { (clock.now - epoch).seconds }
+
+    public func run() async throws {
+        await start()
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                var next = Self.clock.now
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    await tick(group: &group)
+                    next = next + configuration.interval
+                    if next < Self.clock.now { next = Self.clock.now }
+                    try? await Task.sleep(until: next, clock: Self.clock)
+                }
+            } onGracefulShutdown: {}
+            logger.info("scheduler stopping: waiting for a running action to finish")
+        }
+        logger.info("scheduler stopped")
+    }
+
+    /// Resumes after a restart: the cooldown from history, a note of what exists.
+    private func start() async {
+        let now = Date().timeIntervalSince1970
+        if let last = try? history.lastActionTime() {
+            let ago = now - last
+            state.withLock { $0.lastAction = Self.monotonic - ago }
+            logger.info("resuming: last scaling action \(ago.rounded(toPlaces: 0)) s ago")
+        }
+        let found = (try? await provider.instances()) ?? []
+        let names = found.map { "\($0.name) (\($0.origin.rawValue))" }.joined(separator: ", ")
+        record(.start, reason: "provider \(provider.summary); found \(found.isEmpty ? "no instances" : names)")
+        for instance in found where instance.origin == .created {
+            record(.adopt, instance: instance.name, reason: "made by an earlier run")
+        }
+    }
+
+    // MARK: One tick
+
+    func tick(group: inout DiscardingTaskGroup) async {
+        let started = Self.clock.now
+        let now = Self.monotonic
+        let stats: BalancerStats?
+        do {
+            stats = try await balancer.stats()
+            setReachable(balancer: true)
+        } catch {
+            stats = nil
+            setReachable(balancer: false, error: error)
+        }
+        let instances: [Instance]
+        do {
+            instances = try await provider.instances()
+            setReachable(provider: true)
+        } catch {
+            setReachable(provider: false, error: error)
+            return
+        }
+        let backends = Dictionary((stats?.backends ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
+        if let stats { await keepPoolInStep(instances: instances, backends: backends, stats: stats) }
+
+        let (decision, sample, work) = state.withLock { state -> (ScalingDecider.Decision?, Sample, Work?) in
+            state.instances = statuses
+            if let stats {
+                state.window.add(time: now, requestsTotal: stats.requestsTotal, latency: stats.latency)
+            } else {
+                state.window.reset()
+            }
+            let live = statuses.filter { !state.removing.contains($0.name) }
+            let inService = live.filter { $0.health == .inService }.count
+            let pending = live.filter { $0.health == .pending }.count
+            let load = state.window.requestsInWindow.map { inService > 0 ? $0 / Double(inService) : $0 }
+            var work = findRepairs(statuses: statuses, now: now, state: &state)
+            var decision: ScalingDecider.Decision?
+            if stats != nil {
+                var input = ScalingDecider.Input(
+                    now: now, inService: inService, pending: pending, load: load, lastAction: state.lastAction,
+                    busy: state.busy || work != nil, unit: configuration.loadUnit)
+                if let manual = state.manualDesired {
+                    decision = manualDecision(manual, input: input, state: &state)
+                } else {
+                    input.busy = input.busy
+                    decision = state.decider.decide(input)
+                }
+                if let decision {
+                    state.desired = decision.desired
+                    state.lastDecision = decision
+                    state.lastDecisionTime = Date()
+                    if work == nil, !state.busy {
+                        switch decision.action {
+                        case .scaleUp: work = .scaleUp(reason: decision.reason)
+                        case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live)
+                        case .none: break
+                        }
+                    }
+                }
+            }
+            if work != nil {
+                state.busy = true
+                state.lastAction = now
+            }
+            let sample = Sample(
+                time: Date().timeIntervalSince1970, inService: inService, pending: pending, desired: state.desired,
+                requestRate: state.window.rate ?? 0, loadPerInstance: load ?? 0,
+                p50Milliseconds: state.window.latency(0.5).map { $0 * 1000 }, p99Milliseconds: state.window.latency(0.99).map { $0 * 1000 })
+            state.lastSample = sample
+            return (decision, sample, work)
+        }
+        if let decision {
+            metrics.decided(decision.action)
+            if case .none = decision.action {
+                logger.debug("\(decision.reason)")
+            } else {
+                logger.info("\(decision.reason)")
+            }
+        }
+        do {
+            try history.record(sample)
+        } catch {
+            logger.warning("cannot write history: \(error)")
+        }
+        feed.publish(.sample(sample))
+        metrics.observe(sample)
+        pruneHistoryNowAndThen(now: now)
+        if let work { group.addTask { await self.perform(work) } }
+        metrics.tickDuration(Self.clock.now - started)
+    }
+
+    /// A count asked for through the API: one step per tick towards it, within min and max.
+    private func manualDecision(_ manual: Int, input: ScalingDecider.Input, state: inout State) -> ScalingDecider.Decision {
+        let current = input.inService + input.pending
+        let target = min(max(manual, configuration.rules.minimum), configuration.rules.maximum)
+        if target == current || (target > current && input.pending > 0) {
+            if target == current { state.manualDesired = nil }
+            return .init(action: .none, desired: target, reason: "manual: \(current) → \(target)", cooldownLeft: 0)
+        }
+        if input.busy { return .init(action: .none, desired: target, reason: "manual: waiting for the running action", cooldownLeft: 0) }
+        return .init(
+            action: target > current ? .scaleUp(1) : .scaleDown(1), desired: target,
+            reason: "manual \(target > current ? "scale up" : "scale down"): asked for \(target) → \(current) → \(current + (target > current ? 1 : -1))",
+            cooldownLeft: 0)
+    }
+
+    private func setReachable(balancer reachable: Bool, error: (any Error)? = nil) {
+        let changed = state.withLock { state in
+            defer { state.balancerReachable = reachable }
+            return state.balancerReachable != reachable
+        }
+        if changed {
+            if reachable {
+                logger.info("load balancer reachable again at \(configuration.balancerURL)")
+            } else {
+                logger.warning("load balancer unreachable at \(configuration.balancerURL): \(error.map { "\($0)" } ?? "?"); holding, retrying every tick")
+            }
+        }
+    }
+
+    private func setReachable(provider reachable: Bool, error: (any Error)? = nil) {
+        let changed = state.withLock { state in
+            defer { state.providerReachable = reachable }
+            return state.providerReachable != reachable
+        }
+        if changed {
+            if reachable {
+                logger.info("provider reachable again: \(provider.summary)")
+            } else {
+                logger.warning("provider unreachable (\(provider.summary)): \(error.map { "\($0)" } ?? "?"); holding, retrying every tick")
+            }
+        }
+    }
+
+    private func pruneHistoryNowAndThen(now: Double) {
+        let due = state.withLock { state in
+            guard now - state.lastPrune >= 600 else { return false }
+            state.lastPrune = now
+            return true
+        }
+        if due {
+            do {
+                let removed = try history.prune()
+                if removed > 0 { logger.info("history: removed \(removed) rows older than the retention") }
+            } catch {
+                logger.warning("history prune failed: \(error)")
+            }
+        }
+    }
+
+    // MARK: Events
+
+    @discardableResult
+    func record(_ kind: ScalingEvent.Kind, instance: String? = nil, reason: String) -> ScalingEvent {
+        var event = ScalingEvent(time: Date().timeIntervalSince1970, kind: kind, instance: instance, reason: reason)
+        do {
+            event = try history.record(event)
+        } catch {
+            logger.warning("cannot write history: \(error)")
+        }
+        feed.publish(.event(event))
+        let instanceText = instance.map { " \($0)" } ?? ""
+        logger.info("event \(kind.rawValue)\(instanceText): \(reason)")
+        return event
+    }
+}

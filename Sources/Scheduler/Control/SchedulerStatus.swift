@@ -1,0 +1,95 @@
+import Foundation
+
+/// `GET /api/v1/status`: where the group stands and why.
+public struct SchedulerStatus: Codable, Sendable, Equatable {
+    public var provider: String
+    public var policy: String
+    public var inService: Int
+    public var pending: Int
+    public var desired: Int
+    public var minimum: Int
+    public var maximum: Int
+    /// Requests per in-service instance over the window, the policy's input.
+    public var loadPerInstance: Double
+    public var requestRate: Double
+    public var lastDecision: String?
+    public var lastDecisionAt: Date?
+    public var cooldownLeftSeconds: Double
+    /// An action (scale up, scale down, replace) is running.
+    public var busy: Bool
+    public var balancerReachable: Bool
+    public var providerReachable: Bool
+    /// A count asked for through the API and not reached yet.
+    public var manualDesired: Int?
+    /// The thresholds for the dashboard: scale up above, scale down below (threshold policy), or
+    /// the target (target tracking).
+    public var scaleUpThreshold: Double?
+    public var scaleDownThreshold: Double?
+    public var target: Double?
+}
+
+/// `POST /api/v1/scale`: `{"desired": n}` or `{"delta": ±1}`.
+public struct ScaleRequest: Codable, Sendable {
+    public var desired: Int?
+    public var delta: Int?
+
+    public init(desired: Int? = nil, delta: Int? = nil) {
+        self.desired = desired
+        self.delta = delta
+    }
+}
+
+extension Scheduler {
+    public var status: SchedulerStatus {
+        state.withLock { state in
+            var status = SchedulerStatus(
+                provider: provider.summary, policy: configuration.policy.name, inService: state.lastSample?.inService ?? 0,
+                pending: state.lastSample?.pending ?? 0, desired: state.desired, minimum: configuration.rules.minimum,
+                maximum: configuration.rules.maximum, loadPerInstance: state.lastSample?.loadPerInstance ?? 0,
+                requestRate: state.lastSample?.requestRate ?? 0, lastDecision: state.lastDecision?.reason,
+                lastDecisionAt: state.lastDecisionTime, cooldownLeftSeconds: state.lastDecision?.cooldownLeft ?? 0, busy: state.busy,
+                balancerReachable: state.balancerReachable, providerReachable: state.providerReachable, manualDesired: state.manualDesired)
+            switch configuration.policy {
+            case .threshold(let up, let down):
+                status.scaleUpThreshold = up
+                status.scaleDownThreshold = down
+            case .target(let value, _):
+                status.target = value
+            }
+            return status
+        }
+    }
+
+    /// The instances as of the last tick.
+    public var instances: [InstanceStatus] {
+        state.withLock { $0.instances }
+    }
+
+    /// A manual request: the group moves one instance per tick towards it, ignoring cooldowns,
+    /// within min and max. Returns the count it will move to.
+    public func requestScale(_ request: ScaleRequest) throws(ScaleRequestError) -> Int {
+        let rules = configuration.rules
+        let target: Int = try state.withLock { state throws(ScaleRequestError) in
+            let current = state.manualDesired ?? state.desired
+            let wanted: Int
+            switch (request.desired, request.delta) {
+            case (let desired?, nil): wanted = desired
+            case (nil, let delta?): wanted = current + delta
+            default: throw ScaleRequestError(message: #"give exactly one of {"desired": n} and {"delta": ±n}"#)
+            }
+            guard (rules.minimum...rules.maximum).contains(wanted) else {
+                throw ScaleRequestError(message: "\(wanted) is outside min \(rules.minimum) … max \(rules.maximum)")
+            }
+            state.manualDesired = wanted
+            return wanted
+        }
+        record(.manual, reason: "asked for \(target) instance\(target == 1 ? "" : "s") through the API")
+        return target
+    }
+}
+
+/// A manual scale request that cannot be followed, with the reason.
+public struct ScaleRequestError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// Something the scheduler did or saw happen: one row of `events`.
+public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "events"
+
+    public enum Kind: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+        /// A scale-up began (the instance is being made).
+        case scaleUp = "scale_up"
+        /// A scale-down began (the instance is being drained).
+        case scaleDown = "scale_down"
+        /// An instance serves and was added to the balancer.
+        case register
+        /// An instance left the balancer (drained).
+        case drain
+        /// An instance was deleted.
+        case delete
+        /// An instance found at start (or made by an earlier run) was taken over.
+        case adopt
+        /// An unhealthy instance is being replaced.
+        case replace
+        /// An action failed (and what it made was removed).
+        case failure
+        /// A manual request through the API.
+        case manual
+        /// The scheduler started (with what it found).
+        case start
+    }
+
+    public var id: Int64?
+    /// Seconds since 1970.
+    public var time: Double
+    public var kind: Kind
+    public var instance: String?
+    public var reason: String
+
+    public init(time: Double, kind: Kind, instance: String? = nil, reason: String) {
+        self.time = time
+        self.kind = kind
+        self.instance = instance
+        self.reason = reason
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// Kinds that start the cooldown.
+    public var isAction: Bool { kind == .scaleUp || kind == .scaleDown || kind == .replace }
+}

@@ -1,0 +1,125 @@
+import AutoscalerCore
+
+/// Turns the current load into a decision: the policy's recommendation within ``ScalingRules``.
+///
+/// Pure apart from the recommendation history it keeps for the stabilization window: the same
+/// inputs (and history) give the same decision, so it is table-tested without clocks or servers.
+public struct ScalingDecider: Sendable {
+    public var policy: ScalingPolicy
+    public var rules: ScalingRules
+    /// Recent raw recommendations (seconds since an arbitrary origin, count) for stabilization.
+    private var recommendations: [(time: Double, desired: Int)] = []
+
+    public init(policy: ScalingPolicy, rules: ScalingRules) {
+        self.policy = policy
+        self.rules = rules
+    }
+
+    /// What the control loop knows at one tick.
+    public struct Input: Sendable {
+        /// Seconds on a monotonic clock.
+        public var now: Double
+        /// Healthy instances taking traffic.
+        public var inService: Int
+        /// Instances made but not serving yet (warming up), or leaving.
+        public var pending: Int
+        /// Requests per in-service instance over the window; nil until there is a measurement.
+        public var load: Double?
+        /// Seconds (same clock) of the last scaling action, either way; nil when none.
+        public var lastAction: Double?
+        /// An action is running: never start a second one on the same group.
+        public var busy: Bool
+        /// Unit shown in reasons, e.g. `req/VM/10s`.
+        public var unit: String
+
+        public init(now: Double, inService: Int, pending: Int, load: Double?, lastAction: Double?, busy: Bool, unit: String = "req/VM/10s") {
+            self.now = now
+            self.inService = inService
+            self.pending = pending
+            self.load = load
+            self.lastAction = lastAction
+            self.busy = busy
+            self.unit = unit
+        }
+    }
+
+    public enum Action: Sendable, Equatable {
+        case none
+        case scaleUp(Int)
+        case scaleDown(Int)
+    }
+
+    public struct Decision: Sendable, Equatable {
+        public var action: Action
+        /// The count the group should have.
+        public var desired: Int
+        /// Why, for logs and the API: `scale up: 31.2 req/VM/10s > 20 → 2 → 3`.
+        public var reason: String
+        /// Seconds of cooldown left before `action` may happen; 0 when none holds it back.
+        public var cooldownLeft: Double
+    }
+
+    public mutating func decide(_ input: Input) -> Decision {
+        let current = input.inService + input.pending
+        let rules = rules
+        // Bounds come first and ignore cooldowns: an empty or oversized group is fixed at once.
+        if current < rules.minimum {
+            let desired = min(rules.minimum, current + max(1, rules.maxStepUp))
+            return decision(
+                input.busy ? .none : .scaleUp(desired - current), desired: rules.minimum,
+                reason: "\(input.busy ? "wait" : "scale up"): \(current) < min \(rules.minimum) → \(current) → \(desired)")
+        }
+        if input.inService > rules.maximum {
+            let desired = max(rules.maximum, input.inService - max(1, rules.maxStepDown))
+            return decision(
+                input.busy ? .none : .scaleDown(input.inService - desired), desired: rules.maximum,
+                reason: "\(input.busy ? "wait" : "scale down"): \(input.inService) > max \(rules.maximum) → \(input.inService) → \(desired)")
+        }
+        guard let load = input.load, input.inService > 0 else {
+            return decision(.none, desired: current, reason: "hold: no load measurement yet")
+        }
+        let (raw, why) = policy.recommend(current: input.inService, load: load, unit: input.unit)
+        let window = rules.scaleDownStabilization.seconds
+        recommendations.removeAll { window <= 0 || input.now - $0.time > window }
+        recommendations.append((input.now, raw))
+        // Scale-down follows the highest recommendation of the window (HPA): no flapping. An
+        // older, higher one only holds a scale-down back; it never causes a scale-up.
+        let stabilized = raw < input.inService ? min(input.inService, recommendations.map(\.desired).max() ?? raw) : raw
+        var desired = min(max(stabilized, rules.minimum), rules.maximum)
+        desired = min(desired, input.inService + rules.maxStepUp)
+        desired = max(desired, input.inService - rules.maxStepDown)
+
+        let sinceLast = input.lastAction.map { input.now - $0 }
+        if desired > input.inService {
+            if input.pending > 0 || input.busy {
+                return decision(.none, desired: desired, reason: "wait: \(why), \(input.pending) warming up")
+            }
+            let left = max(0, rules.scaleUpCooldown.seconds - (sinceLast ?? .infinity))
+            if left > 0 {
+                return decision(.none, desired: desired, reason: "cooldown: \(why), \(left.rounded(toPlaces: 0)) s left", cooldownLeft: left)
+            }
+            return decision(.scaleUp(desired - input.inService), desired: desired, reason: "scale up: \(why) → \(input.inService) → \(desired)")
+        }
+        if desired < input.inService {
+            if input.pending > 0 || input.busy {
+                return decision(.none, desired: desired, reason: "wait: \(why), an action is running")
+            }
+            let left = max(0, rules.scaleDownCooldown.seconds - (sinceLast ?? .infinity))
+            if left > 0 {
+                return decision(.none, desired: desired, reason: "cooldown: \(why), \(left.rounded(toPlaces: 0)) s left", cooldownLeft: left)
+            }
+            return decision(.scaleDown(input.inService - desired), desired: desired, reason: "scale down: \(why) → \(input.inService) → \(desired)")
+        }
+        if raw < input.inService && stabilized >= input.inService {
+            return decision(.none, desired: desired, reason: "hold: \(why), stabilizing (a higher recommendation within \(window.rounded(toPlaces: 0)) s)")
+        }
+        if raw != desired {
+            return decision(.none, desired: desired, reason: "hold: \(why), at the \(raw > desired ? "maximum" : "minimum") \(desired)")
+        }
+        return decision(.none, desired: desired, reason: "hold: \(why)")
+    }
+
+    private func decision(_ action: Action, desired: Int, reason: String, cooldownLeft: Double = 0) -> Decision {
+        Decision(action: action, desired: desired, reason: reason, cooldownLeft: cooldownLeft)
+    }
+}

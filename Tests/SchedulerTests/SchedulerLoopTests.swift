@@ -1,0 +1,110 @@
+import AutoscalerCore
+import ClientSimulator
+import Foundation
+import Logging
+import Scheduler
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+/// The whole loop: a real balancer, the process provider's real `webserver` instances, real
+/// traffic from the client simulator, and the scheduler deciding on what the balancer counted.
+@Suite("scheduler loop with real instances and traffic")
+struct SchedulerLoopTests {
+    static func waitUntil(_ seconds: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError(description: "timed out after \(seconds) s waiting for \(what)")
+    }
+
+    static func traffic(port: Int, rate: Double, seconds: Double) async throws -> LoadReport {
+        var configuration = ClientSimulator.Configuration()
+        configuration.target = .init(host: "127.0.0.1", port: port, path: "/")
+        configuration.pattern = .constant(rate: rate)
+        configuration.duration = seconds
+        let simulator = ClientSimulator(configuration: configuration, logger: Logger(label: "clientsim"))
+        try await simulator.run()
+        return simulator.report
+    }
+
+    @Test func scalesUpUnderLoadAndDownAfterWithoutAFailedRequest() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            var configuration = Scheduler.Configuration()
+            configuration.interval = .milliseconds(250)
+            configuration.window = .seconds(2)
+            configuration.policy = .threshold(up: 10, down: 2)
+            configuration.rules.minimum = 1
+            configuration.rules.maximum = 3
+            configuration.rules.scaleUpCooldown = .milliseconds(1500)
+            configuration.rules.scaleDownCooldown = .milliseconds(1500)
+            configuration.startupTimeout = .seconds(10)
+            configuration.drainTimeout = .seconds(10)
+            let scheduler = Scheduler(
+                configuration: configuration, provider: lb.provider,
+                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
+                logger: Logger(label: "scheduler"))
+            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                // Below the minimum: one instance at once, registered once it serves.
+                try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+
+                // 24 req/s on one instance is 48 per 2 s window > 10: scale up, then again.
+                async let busy = Self.traffic(port: lb.proxyPort, rate: 24, seconds: 6)
+                try await Self.waitUntil(15, "a scale-up") { scheduler.status.inService >= 2 }
+                let high = try await busy
+                #expect(high.errorsTotal == 0, "\(high.errors)")
+                let events = try scheduler.history.events(since: 0)
+                #expect(events.contains { $0.kind == .scaleUp && $0.reason.hasPrefix("scale up: ") })
+                let added = try #require(events.last { $0.kind == .register }?.instance)
+                let stats = try await lb.stats()
+                #expect((stats.backends.first { $0.name == added }?.requestsTotal ?? 0) > 0, "the new instance served traffic")
+
+                // 1 req/s over two or three instances is under 2 per instance per window: scale down
+                // one at a time to the minimum, while traffic flows, without a failed request.
+                async let quiet = Self.traffic(port: lb.proxyPort, rate: 2, seconds: 14)
+                try await Self.waitUntil(25, "scale-down to the minimum") {
+                    let left = try await lb.provider.instances().count
+                    return scheduler.status.inService == 1 && scheduler.status.pending == 0 && left == 1
+                }
+                let low = try await quiet
+                #expect(low.errorsTotal == 0, "\(low.errors)")
+                #expect(low.ok == low.sent)
+                let kinds = try scheduler.history.events(since: 0).map(\.kind)
+                #expect(kinds.contains(.scaleDown) && kinds.contains(.drain) && kinds.contains(.delete))
+                #expect(try scheduler.history.samples(since: 0).count > 20)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    @Test func manualScaleAndBadRequests() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            var configuration = Scheduler.Configuration()
+            configuration.interval = .milliseconds(200)
+            configuration.rules.minimum = 1
+            configuration.rules.maximum = 3
+            let scheduler = Scheduler(
+                configuration: configuration, provider: lb.provider,
+                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
+                logger: Logger(label: "scheduler"))
+            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                #expect(try scheduler.requestScale(ScaleRequest(desired: 3)) == 3)
+                try await Self.waitUntil(20, "three instances") { scheduler.status.inService == 3 }
+                #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 9)) }
+                #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 2, delta: 1)) }
+                #expect(try scheduler.requestScale(ScaleRequest(delta: -1)) == 2)
+                try await Self.waitUntil(20, "two instances") { (try await lb.provider.instances().count) == 2 }
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+}
