@@ -42,9 +42,14 @@ public final class ProcessProvider: InstanceProvider {
 
     func instance(of record: ProcessRecord) -> Instance {
         let alive = ChildProcess.isAlive(record.pid, startTime: record.startTime)
+        // A record without a port: whoever made it died before writing the port the child bound
+        // (a killed scheduler); the child's own port file still says it.
+        let port = record.port ?? (try? String(contentsOfFile: portFilePath(of: record.name), encoding: .utf8)).flatMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         return Instance(
             name: record.name,
-            endpoint: record.port.map { Endpoint(host: record.host, port: $0) },
+            endpoint: port.map { Endpoint(host: record.host, port: $0) },
             state: alive ? .running : .stopped,
             origin: .created,
             createdAt: record.createdAt)

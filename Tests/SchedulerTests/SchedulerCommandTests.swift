@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import AutoscalerCore
+import Foundation
+import Scheduler
+import TestSupport
+import Testing
+
+/// The `scheduler` executable as a user runs it: killed and restarted, its HTTP API, bad flags.
+@Suite("scheduler command")
+struct SchedulerCommandTests {
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = CommandRunner.binaries.appendingPathComponent("scheduler")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// `webserver` processes started for `state` (their port files live there).
+    static func webserverProcesses(of state: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let line = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+            return line.contains("webserver") && line.contains(state + "/")
+        }
+    }
+
+    /// Killed (SIGKILL) while making its instances, then started again: the second run adopts
+    /// what the first made, makes only what is missing, and nothing is orphaned or doubled.
+    @Test func killedMidActionAndRestartedLeavesNoOrphanAndNoDuplicate() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            let state = lb.provider.configuration.stateDirectory
+            let arguments = [
+                "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "0",
+                "--min", "3", "--max", "4", "--interval", "0.1", "--history", state + "/history.sqlite", "--log-level", "error",
+            ]
+            let first = try Self.start(arguments)
+            try await SchedulerLoopTests.waitUntil(10, "the first instance") { try await lb.provider.instances().count >= 1 }
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let made = try await lb.provider.instances().count
+            #expect(made < 3, "killed after all three were made; the test did not hit an action")
+
+            let second = try Self.start(arguments)
+            try await SchedulerLoopTests.waitUntil(20, "three instances in service") {
+                let backends = try await lb.stats().backends
+                return backends.filter { $0.state == .active }.count == 3
+            }
+            try await Task.sleep(for: .milliseconds(500))  // a few more ticks: nothing more is made
+            let instances = try await lb.provider.instances()
+            #expect(instances.count == 3)
+            #expect(Set(instances.map(\.name)) == ["web_vm1", "web_vm2", "web_vm3"])
+            #expect(Self.webserverProcesses(of: state).count == 3, "one process per instance, no orphan")
+            let events = try History(path: state + "/history.sqlite").events(since: 0)
+            #expect(events.filter { $0.kind == .start }.count == 2)
+            #expect(events.contains { $0.kind == .adopt })
+            kill(second.processIdentifier, SIGTERM)
+            second.waitUntilExit()
+            #expect(second.terminationStatus == 0)
+        }
+    }
+
+    @Test func apiAnswersAndGuardsManualScaling() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            let state = lb.provider.configuration.stateDirectory
+            let port = 20_000 + Int.random(in: 0..<20_000)
+            let process = try Self.start([
+                "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "\(port)",
+                "--min", "1", "--max", "3", "--interval", "0.2", "--token", "s3cret", "--log-level", "error",
+            ])
+            defer {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
+            func call(_ path: String, method: HTTPMethod = .GET, body: String? = nil, token: String? = nil) async throws -> (UInt, String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = method
+                if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                if let body { request.body = .bytes(ByteBuffer(string: body)) }
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            try await SchedulerLoopTests.waitUntil(15, "the API and one instance") {
+                guard let (status, body) = try? await call("/api/v1/status"), status == 200 else { return false }
+                return body.contains(#""inService":1"#)
+            }
+            let (_, status) = try await call("/api/v1/status")
+            #expect(status.contains(#""policy":"threshold""#) && status.contains(#""scaleUpThreshold":20"#))
+            let (_, instances) = try await call("/api/v1/instances")
+            #expect(instances.contains(#""name":"web_vm1""#) && instances.contains(#""health":"in_service""#))
+            let (_, events) = try await call("/api/v1/events?since=0")
+            #expect(events.contains(#""kind":"register""#))
+            let (_, samples) = try await call("/api/v1/samples?since=0")
+            #expect(samples.contains(#""inService""#))
+            #expect(try await call("/api/v1/events?since=yesterday").0 == 400)
+            #expect(try await call("/api/v1/scale", method: .POST, body: #"{"desired":2}"#).0 == 401)
+            #expect(try await call("/api/v1/scale", method: .POST, body: #"{"desired":2}"#, token: "wrong").0 == 401)
+            #expect(try await call("/api/v1/scale", method: .POST, body: "not json", token: "s3cret").0 == 400)
+            let (outside, message) = try await call("/api/v1/scale", method: .POST, body: #"{"desired":7}"#, token: "s3cret")
+            #expect(outside == 400 && message.contains("outside"))
+            #expect(try await call("/api/v1/scale", method: .POST, body: #"{"delta":1}"#, token: "s3cret").0 == 202)
+            try await SchedulerLoopTests.waitUntil(15, "a second instance") { try await lb.provider.instances().count == 2 }
+            let (_, metrics) = try await call("/metrics")
+            #expect(metrics.contains("scheduler_decisions_total") && metrics.contains("scheduler_actions_total"))
+        }
+    }
+
+    @Test func badFlagsAreOneLineAndExit64() throws {
+        for arguments in [["--min", "5", "--max", "2"], ["--policy", "magic"], ["--api-host", "0.0.0.0"], ["--interval", "0"]] {
+            let result = try CommandRunner.run("scheduler", arguments + ["--provider", "process"])
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("scheduler: error: "), "\(arguments): \(result.stderr)")
+        }
+        let unreachable = try CommandRunner.run("scheduler", ["--balancer", "ftp://x", "--provider", "process"])
+        #expect(unreachable.status != 0 && unreachable.stderr.contains("admin URL"))
+    }
+}
+
+import NIOCore
+import NIOHTTP1
