@@ -92,6 +92,50 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 echo "scale-down took $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
 
+log "the scheduler adds a VM under load, then removes it when asked"
+work=$(mktemp -d)
+cleanup_stack() {
+    kill "${stack_pids[@]}" 2>/dev/null || true; wait "${stack_pids[@]}" 2>/dev/null || true
+    for vm in $(comm -13 <(echo "$before_domains") <(domains)); do "$BIN/scale-down" --provider libvirt --uri "$URI" "$vm" >/dev/null 2>&1 || true; done
+}
+stack_pids=()
+trap cleanup_stack EXIT
+"$BIN/loadbalancer" --port 18280 --admin-port 18281 --check-interval 1 --log-level warning 2>"$work/lb.log" &
+stack_pids+=($!)
+"$BIN/scheduler" --provider libvirt --uri "$URI" --balancer http://127.0.0.1:18281 --api-port 18290 --min 2 --max 3 \
+    --window 4 --scale-up-threshold 10 --scale-down-threshold 0 --cooldown 2 --startup-timeout 120 \
+    --history "$work/history.sqlite" --log-level info 2>"$work/scheduler.log" &
+stack_pids+=($!)
+status() { curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null || true; }
+wait_for() { # $1 seconds, $2 description, $3... command that succeeds when done
+    local until=$((SECONDS + $1)) what=$2; shift 2
+    until "$@"; do [ $SECONDS -lt $until ] || { tail -20 "$work/scheduler.log"; fail "timed out waiting for $what"; }; sleep 0.5; done
+}
+wait_for 60 "web_vm1 and web_vm2 in service" bash -c 'curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null | grep -q "\"inService\":2"'
+load_start=$(date +%s.%N)
+"$BIN/clientsim" constant --rate 20 --duration 300 --url http://127.0.0.1:18280/ --status-interval 5 --json "$work/client.json" \
+    --log-level error >"$work/client.log" 2>&1 &
+client=$!
+stack_pids+=($client)
+wait_for 150 "a third VM in service" bash -c 'curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null | grep -q "\"inService\":3"'
+serving=$(date +%s.%N)
+added=$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0 | python3 -c 'import json,sys; print([e["instance"] for e in json.load(sys.stdin)["events"] if e["kind"] == "register" and e.get("instance") not in ("web_vm1", "web_vm2")][-1])')
+[ -n "$added" ] || fail "no VM was registered"
+sleep 3
+served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | python3 -c "import json,sys; print([b['requestsTotal'] for b in json.load(sys.stdin)['backends'] if b['name'] == '$added'][0])")
+[ "$served" -gt 0 ] || fail "$added took no traffic"
+echo "$added added by the scheduler under load and served $served requests; load step to serving: $(printf '%.1f' "$(echo "$serving - $load_start" | bc)") s"
+grep "scale up:" "$work/scheduler.log" | head -1
+kill -INT "$client"; wait "$client" || true
+# No load now (and --scale-down-threshold 0 never removes on its own): a manual request does.
+curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+wait_for 60 "$added removed" bash -c "! virsh -q -c $URI list --all --name | grep -qx $added"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); print("clients: %d sent, %d ok, %d errors" % (r["sent"], r["ok"], e)); sys.exit(1 if e else 0)' "$work/client.json" ||
+    fail "clients saw errors while the scheduler scaled"
+cleanup_stack
+trap - EXIT
+rm -rf "$work"
+
 log "nothing left behind"
 [ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"
 [ "$(ls /var/lib/autoscaler/images | sort)" = "$before_files" ] || fail "image files differ"

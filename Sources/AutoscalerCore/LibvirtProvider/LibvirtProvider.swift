@@ -10,6 +10,8 @@ import Synchronization
 public final class LibvirtProvider: InstanceProvider {
     public let configuration: Configuration
     let connection: LibvirtConnection
+    /// libvirt's test driver: its guests have made-up addresses (192.168.x) and serve nothing.
+    let isSimulated: Bool
     let executor: BlockingExecutor
     let logger: Logger
     let probe: HTTPProbe
@@ -28,7 +30,9 @@ public final class LibvirtProvider: InstanceProvider {
         self.logger = logger
         let uri = configuration.uri
         do {
-            self.connection = try await executor.run { try LibvirtConnection(uri: uri) }
+            let connection = try await executor.run { try LibvirtConnection(uri: uri) }
+            self.connection = connection
+            self.isSimulated = (try? await executor.run { try connection.canonicalURI() })?.hasPrefix("test:") ?? uri.hasPrefix("test:")
         } catch let error as LibvirtError {
             throw AutoscalerError.hypervisorUnavailable(uri: uri, reason: error.message)
         }
@@ -79,7 +83,11 @@ public final class LibvirtProvider: InstanceProvider {
 
     /// An endpoint from the guest's IPv4 address (DHCP lease, then guest agent), for bridged or NAT
     /// networks where no port forward exists.
+    ///
+    /// None on the test driver: its made-up addresses are private ones that something else may
+    /// answer on, and nothing may be sent there.
     func addressEndpoint(of domain: Domain) -> Endpoint? {
+        if isSimulated { return nil }
         for source in [InterfaceAddressSource.lease, .agent] {
             if let address = try? domain.interfaceAddresses(source: source).first(where: { !$0.isIPv6 && $0.address != "127.0.0.1" }) {
                 return Endpoint(host: address.address, port: configuration.guestPort)
@@ -96,7 +104,6 @@ public final class LibvirtProvider: InstanceProvider {
     }
 
     public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {
-        let isSimulated = try await executor.run { [connection] in try connection.canonicalURI().hasPrefix("test:") }
         if isSimulated {
             logger.debug("simulated hypervisor: no endpoint to wait for", metadata: ["instance": "\(instance.name)"])
             return

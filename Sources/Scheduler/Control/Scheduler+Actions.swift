@@ -43,9 +43,13 @@ extension Scheduler {
     /// Registers running instances the balancer lacks; drains registrations of instances that no
     /// longer exist (only names that look like ours: a user's own backends are left alone).
     func keepPoolInStep(instances: [Instance], backends: [String: BackendStatus], stats: BalancerStats) async {
-        let removing = state.withLock { $0.removing }
+        let (removing, busy) = state.withLock { ($0.removing, $0.busy) }
         let known = Set(instances.map(\.name))
-        for instance in instances where instance.state == .running && backends[instance.name] == nil && !removing.contains(instance.name) {
+        // While an action runs, the instance it makes is registered by the action itself.
+        for instance in instances
+        where instance.state == .running && backends[instance.name] == nil && !removing.contains(instance.name)
+            && !(busy && instance.origin == .created)
+        {
             guard let endpoint = instance.endpoint else { continue }
             do {
                 try await balancer.register(name: instance.name, address: endpoint)
@@ -95,15 +99,24 @@ extension Scheduler {
             succeeded = await removeInstance(name)
         }
         metrics.acted(kind: kind, succeeded: succeeded, duration: ContinuousClock.now - started)
-        state.withLock { $0.busy = false }
+        let now = Self.monotonic
+        let backoff = state.withLock { state in
+            state.busy = false
+            state.backoff = succeeded ? 0 : min(300, max(2, state.backoff * 2))
+            state.retryAt = succeeded ? 0 : now + state.backoff
+            return state.backoff
+        }
+        if !succeeded { logger.warning("\(kind) failed; next action in \(backoff.rounded(toPlaces: 0)) s at the earliest") }
     }
 
     /// Makes an instance, waits until it serves, registers it; on failure nothing is left.
     private func addInstance() async -> Instance? {
         do {
             let instance = try await provider.createServing(name: nil, timeout: configuration.startupTimeout)
-            guard let endpoint = instance.endpoint else { throw AutoscalerError.provider("\(instance.name) has no address") }
+            let endpoint: Endpoint
             do {
+                guard let known = instance.endpoint else { throw AutoscalerError.provider("\(instance.name) has no address") }
+                endpoint = known
                 try await balancer.register(name: instance.name, address: endpoint)
             } catch {
                 try? await provider.delete(name: instance.name)

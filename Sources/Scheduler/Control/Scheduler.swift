@@ -40,6 +40,10 @@ public final class Scheduler: Service, Sendable {
         var providerReachable = true
         var lastSample: Sample?
         var lastPrune = 0.0
+        /// After a failed action, no new one before this (monotonic seconds); the wait doubles
+        /// with each failure in a row, from 2 s up to 5 min, and resets on a success.
+        var retryAt = 0.0
+        var backoff = 0.0
     }
 
     public init(
@@ -132,17 +136,21 @@ public final class Scheduler: Service, Sendable {
             let inService = live.filter { $0.health == .inService }.count
             let pending = live.filter { $0.health == .pending }.count
             let load = state.window.requestsInWindow.map { inService > 0 ? $0 / Double(inService) : $0 }
-            var work = findRepairs(statuses: statuses, now: now, state: &state)
+            let backingOff = now < state.retryAt
+            var work = backingOff ? nil : findRepairs(statuses: statuses, now: now, state: &state)
             var decision: ScalingDecider.Decision?
             if stats != nil {
-                var input = ScalingDecider.Input(
+                let input = ScalingDecider.Input(
                     now: now, inService: inService, pending: pending, load: load, lastAction: state.lastAction,
-                    busy: state.busy || work != nil, unit: configuration.loadUnit)
+                    busy: state.busy || work != nil || backingOff, unit: configuration.loadUnit)
                 if let manual = state.manualDesired {
                     decision = manualDecision(manual, input: input, state: &state)
                 } else {
-                    input.busy = input.busy
                     decision = state.decider.decide(input)
+                }
+                if backingOff, var held = decision {
+                    held.reason += " (backing off \((state.retryAt - now).rounded(toPlaces: 0)) s after a failed action)"
+                    decision = held
                 }
                 if let decision {
                     state.desired = decision.desired
