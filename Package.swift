@@ -259,7 +259,7 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
         .executableTarget(
             name: "LoadBalancerBenchmarks",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore",
+                "LoadBalancer", "AutoscalerCore", "Scheduler",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

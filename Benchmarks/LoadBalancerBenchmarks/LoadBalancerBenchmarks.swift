@@ -4,7 +4,9 @@ import LoadBalancer
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Foundation
 import Prometheus
+import Scheduler
 
 /// The per-request hot path, without the kernel: a whole proxied exchange over in-memory channels
 /// (the same handlers as a real connection), and the choice of a backend.
@@ -18,6 +20,36 @@ let benchmarks: @Sendable () -> Void = {
         let exchange = try InMemoryExchange()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { try exchange.run() }
+    }
+
+    // The scheduler's tick with 1,000 instances, without its two round trips (the balancer's
+    // stats, the provider's listing): decode the balancer's stats JSON, join it with the
+    // instances, slide the window, decide.
+    Benchmark("scheduler tick work, 1000 instances", configuration: .init(metrics: metrics, scalingFactor: .one)) { benchmark in
+        let instances = (1...1000).map {
+            Instance(name: "web_vm\($0)", endpoint: Endpoint(host: "127.0.0.1", port: 20_000 + $0), state: .running, origin: .created, createdAt: Date())
+        }
+        let stats = BalancerStats(
+            requestsTotal: 1_000_000,
+            backends: instances.map {
+                BackendStatus(name: $0.name, address: $0.endpoint!.description, state: .active, healthy: true, requestsTotal: 1000, failuresTotal: 0, inFlight: 1)
+            },
+            latency: LatencyBuckets(boundsSeconds: LatencyBuckets.defaultBoundsSeconds, counts: Array(repeating: 10, count: 16), count: 160, sumSeconds: 1))
+        let json = try JSONEncoder().encode(stats)
+        var decider = ScalingDecider(policy: .threshold(up: 20, down: 5), rules: { var rules = ScalingRules(); rules.maximum = 2000; return rules }())
+        var window = LoadWindow(seconds: 10)
+        var tick = 0.0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            tick += 1
+            let decoded = try JSONDecoder().decode(BalancerStats.self, from: json)
+            let backends = Dictionary(decoded.backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
+            window.add(time: tick, requestsTotal: decoded.requestsTotal + Int(tick) * 100, latency: decoded.latency)
+            let inService = statuses.filter { $0.health == .inService }.count
+            let load = window.requestsInWindow.map { $0 / Double(inService) }
+            blackHole(decider.decide(.init(now: tick, inService: inService, pending: 0, load: load, lastAction: nil, busy: false)))
+        }
     }
 
     for (algorithm, count) in [(BalanceAlgorithm.roundrobin, 2), (.roundrobin, 1000), (.p2c, 1000), (.leastconn, 1000)] {

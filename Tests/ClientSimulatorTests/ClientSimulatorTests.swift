@@ -48,8 +48,9 @@ struct ClientSimulatorTests {
                 $0.workMilliseconds = 100
                 $0.duration = 2
             }
-            #expect(relaxed.latencyMilliseconds.p50 < 200)
-            #expect(overloaded.sent == 40)
+            #expect(relaxed.sent == 8 && overloaded.sent == 40)
+            // Relative, not a timed bound: on a busy machine the relaxed run is slower too.
+            #expect(overloaded.latencyMilliseconds.p50 > 2 * relaxed.latencyMilliseconds.p50)
             #expect(overloaded.latencyMilliseconds.p50 > 600, "p50 \(overloaded.latencyMilliseconds.p50) ms")
             #expect(overloaded.latencyMilliseconds.max > 1500)
         }

@@ -27,7 +27,7 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var inFlight: Int
 
     /// Joins a provider instance with its balancer entry (nil when not registered).
-    static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
+    package static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
         let health: Health
         if instance.state != .running {
             health = .stopped
