@@ -29,6 +29,8 @@ log "swift build"
 swift build --build-tests
 log "swift test"
 swift test --skip-build
+log "dashboard in headless Chromium"
+scripts/dashboard-check.sh
 
 [ "$RUN_VM" = 1 ] || { log "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
 
@@ -126,7 +128,7 @@ served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | python3 -c "import json
 [ "$served" -gt 0 ] || fail "$added took no traffic"
 echo "$added added by the scheduler under load and served $served requests; load step to serving: $(printf '%.1f' "$(echo "$serving - $load_start" | bc)") s"
 grep "scale up:" "$work/scheduler.log" | head -1
-kill -INT "$client"; wait "$client" || true
+kill -TERM "$client"; wait "$client" || true   # TERM: a background job of a script ignores SIGINT
 # No load now (and --scale-down-threshold 0 never removes on its own): a manual request does.
 curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
 wait_for 60 "$added removed" bash -c "! virsh -q -c $URI list --all --name | grep -qx $added"

@@ -38,6 +38,7 @@ struct SchedulerCommandTests {
                 "--min", "3", "--max", "4", "--interval", "0.1", "--history", state + "/history.sqlite", "--log-level", "error",
             ]
             let first = try Self.start(arguments)
+            defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
             try await SchedulerLoopTests.waitUntil(10, "the first instance") { try await lb.provider.instances().count >= 1 }
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
@@ -45,6 +46,7 @@ struct SchedulerCommandTests {
             #expect(made < 3, "killed after all three were made; the test did not hit an action")
 
             let second = try Self.start(arguments)
+            defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
             try await SchedulerLoopTests.waitUntil(20, "three instances in service") {
                 let backends = try await lb.stats().backends
                 return backends.filter { $0.state == .active }.count == 3

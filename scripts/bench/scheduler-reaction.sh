@@ -30,7 +30,7 @@ for round in $(seq 1 "$rounds"); do
   t0=$(date +%s.%N)
   "$BIN/clientsim" constant --rate "$rate" --duration 300 --url http://127.0.0.1:$lbport/ --log-level error >/dev/null 2>&1 & cpid=$!
   until curl -fsS -m 1 http://127.0.0.1:$api/api/v1/status 2>/dev/null | grep -q '"inService":3'; do sleep 0.05; done
-  kill -INT $cpid; wait $cpid || true
+  kill -TERM $cpid; wait $cpid || true
   curl -fsS http://127.0.0.1:$api/api/v1/events?since=0 | python3 -c '
 import json,sys
 t0=float(sys.argv[1]); ev=json.load(sys.stdin)["events"]

@@ -21,6 +21,19 @@ public struct SchedulerAPI: Sendable {
     public var application: some ApplicationProtocol & Service {
         let router = Router()
         let scheduler = self.scheduler
+        let dashboard = Dashboard()
+        router.get("/") { _, _ -> Response in dashboard.response("index.html") }
+        router.get("/dashboard.css") { _, _ -> Response in dashboard.response("dashboard.css") }
+        router.get("/dashboard.js") { _, _ -> Response in dashboard.response("dashboard.js") }
+        router.get("/api/v1/stream") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    try await Self.stream(scheduler.feed, to: &writer)
+                    try await writer.finish(nil)
+                })
+        }
         router.get("/metrics") { _, _ -> Response in
             APIResponse.metrics(scheduler.metrics.render())
         }
@@ -62,6 +75,31 @@ public struct SchedulerAPI: Sendable {
                 scheduler.logger.info("API listening", metadata: ["address": "\(configuration.apiHost):\(channel.localAddress?.port ?? 0)"])
             },
             logger: Logger(label: "scheduler.api"))
+    }
+
+    /// Server-sent events: `sample` (one per tick, which also keeps the stream alive) and `event`
+    /// items as JSON; ends on graceful shutdown or when the client leaves.
+    static func stream(_ feed: Feed, to writer: inout any ResponseBodyWriter) async throws {
+        let (items, stop) = feed.subscribeStoppable()
+        try await writer.write(ByteBuffer(string: ": connected\n\n"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try await withGracefulShutdownHandler {
+            for await item in items {
+                let (name, data): (String, Data)
+                switch item {
+                case .sample(let sample): (name, data) = ("sample", try encoder.encode(sample))
+                case .event(let event): (name, data) = ("event", try encoder.encode(event))
+                }
+                var buffer = ByteBuffer(string: "event: \(name)\ndata: ")
+                buffer.writeBytes(data)
+                buffer.writeString("\n\n")
+                try await writer.write(buffer)
+            }
+        } onGracefulShutdown: {
+            stop()
+        }
     }
 
     /// `?since=` (seconds since 1970, default 0); nil when it is not a number.

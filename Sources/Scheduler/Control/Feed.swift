@@ -17,14 +17,19 @@ public final class Feed: Sendable {
         for continuation in listeners.withLock({ Array($0.values) }) { continuation.yield(item) }
     }
 
-    /// A stream of what happens from now on; it ends when the listener stops iterating.
-    public func subscribe() -> AsyncStream<Item> {
+    /// A stream of what happens from now on, and a way to end it (graceful shutdown).
+    public func subscribeStoppable() -> (AsyncStream<Item>, @Sendable () -> Void) {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(256))
         continuation.onTermination = { [weak self] _ in
             _ = self?.listeners.withLock { $0.removeValue(forKey: id) }
         }
         listeners.withLock { $0[id] = continuation }
-        return stream
+        return (stream, { continuation.finish() })
+    }
+
+    /// A stream of what happens from now on; it ends when the listener stops iterating.
+    public func subscribe() -> AsyncStream<Item> {
+        subscribeStoppable().0
     }
 }

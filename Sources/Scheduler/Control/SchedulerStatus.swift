@@ -9,6 +9,8 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var desired: Int
     public var minimum: Int
     public var maximum: Int
+    /// The load window's length in seconds.
+    public var windowSeconds: Double
     /// Requests per in-service instance over the window, the policy's input.
     public var loadPerInstance: Double
     public var requestRate: Double
@@ -45,7 +47,7 @@ extension Scheduler {
             var status = SchedulerStatus(
                 provider: provider.summary, policy: configuration.policy.name, inService: state.lastSample?.inService ?? 0,
                 pending: state.lastSample?.pending ?? 0, desired: state.desired, minimum: configuration.rules.minimum,
-                maximum: configuration.rules.maximum, loadPerInstance: state.lastSample?.loadPerInstance ?? 0,
+                maximum: configuration.rules.maximum, windowSeconds: configuration.window.seconds, loadPerInstance: state.lastSample?.loadPerInstance ?? 0,
                 requestRate: state.lastSample?.requestRate ?? 0, lastDecision: state.lastDecision?.reason,
                 lastDecisionAt: state.lastDecisionTime, cooldownLeftSeconds: state.lastDecision?.cooldownLeft ?? 0, busy: state.busy,
                 balancerReachable: state.balancerReachable, providerReachable: state.providerReachable, manualDesired: state.manualDesired)
@@ -70,7 +72,8 @@ extension Scheduler {
     public func requestScale(_ request: ScaleRequest) throws(ScaleRequestError) -> Int {
         let rules = configuration.rules
         let target: Int = try state.withLock { state throws(ScaleRequestError) in
-            let current = state.manualDesired ?? state.desired
+            // A delta counts from a pending manual request, else from the instances there are.
+            let current = state.manualDesired ?? ((state.lastSample?.inService ?? 0) + (state.lastSample?.pending ?? 0))
             let wanted: Int
             switch (request.desired, request.delta) {
             case (let desired?, nil): wanted = desired

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The dashboard in a real browser: headless Chromium against a scheduler (process provider) with
+# a real balancer and real traffic. Checks that the page loads without console errors, that the
+# instance count on the page changes after a scale-up, and that the scale-up event appears; saves
+# images/dashboard.png (desktop) and images/dashboard-phone.png (phone width).
+#
+#   scripts/dashboard-check.sh      (run by scripts/test.sh; needs a built tree)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=images
+BIN=${BIN:-$(swift build --show-bin-path)}
+fail() { printf 'dashboard-check: FAILED: %s\n' "$*" >&2; exit 1; }
+
+browser=$(command -v chromium || command -v chromium-browser || true)
+python3 -c 'import websocket' 2>/dev/null || python3 -m pip install --quiet websocket-client 2>/dev/null ||
+    fail "python3's websocket-client is missing: python3 -m pip install websocket-client"
+if [ -z "$browser" ]; then
+    if [ "$(id -u)" -ne 0 ]; then fail "Chromium is missing; run as root: apt-get update && apt-get install -y chromium"; fi
+    echo "dashboard-check: installing chromium" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    browser=$(command -v chromium)
+fi
+for exe in loadbalancer scheduler clientsim webserver; do [ -x "$BIN/$exe" ] || fail "$BIN/$exe missing: run swift build"; done
+
+work=$(mktemp -d); pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true
+    for _ in 1 2 3 4; do "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+base=$((41000 + RANDOM % 9000)); lb=$base admin=$((base + 1)) api=$((base + 2))
+"$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
+"$BIN/scheduler" --provider process --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
+    --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --token dashboard-test \
+    --history "$work/history.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
+url=http://127.0.0.1:$api/
+in_service() { curl -fsS -m 2 ${url}api/v1/status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["inService"])' 2>/dev/null || echo 0; }
+wait_until() { local until=$((SECONDS + $1)); while [ "$(in_service)" != "$2" ]; do [ $SECONDS -lt $until ] || fail "timed out waiting for $2 in service"; sleep 0.3; done; }
+wait_until 30 2
+
+# One page load, driven through the DevTools protocol: the count changes on the open page (live,
+# no reload) when real traffic makes the scheduler scale up; the event and the new instance show.
+# 20 req/s over two instances is 40 per instance per 4 s window > 10.
+mkdir -p "$out"
+python3 scripts/dashboard-cdp.py "$url" --timeout 60 \
+    --expect in-service=2 \
+    --run "'$BIN/clientsim' constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/ --log-level error >/dev/null 2>&1 &" \
+    --expect in-service=3 --contains "scale up: " --contains "web_vm3" \
+    --screenshot "$out/dashboard.png" 1280x1500 --screenshot "$out/dashboard-phone.png" 390x1700 ||
+    fail "the dashboard check failed (see above)"
+pkill -TERM -f "clientsim constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/" || true
