@@ -91,6 +91,14 @@ struct ScalingDeciderTests {
         #expect(decider.decide(.init(now: 300, inService: 3, pending: 0, load: 0, lastAction: 89, busy: false)).action == .scaleDown(1))
     }
 
+    @Test func onlyPolicyActionsStartTheCooldown() {
+        var decider = Self.decider()
+        let bootstrap = decider.decide(.init(now: 0, inService: 0, pending: 0, load: nil, lastAction: nil, busy: false))
+        #expect(bootstrap.action == .scaleUp(1) && !bootstrap.startsCooldown)
+        let policy = decider.decide(.init(now: 0, inService: 2, pending: 0, load: 50, lastAction: nil, busy: false))
+        #expect(policy.action == .scaleUp(1) && policy.startsCooldown)
+    }
+
     @Test func noMeasurementHolds() {
         var decider = Self.decider()
         let decision = decider.decide(.init(now: 0, inService: 2, pending: 0, load: nil, lastAction: nil, busy: false))

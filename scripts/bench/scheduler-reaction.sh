@@ -26,7 +26,7 @@ for round in $(seq 1 "$rounds"); do
   "$BIN/scheduler" --provider $provider --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
       --max 3 --history "$work/h.sqlite" --log-level warning 2>"$work/s.log" & spid=$!
   until curl -fsS -m 1 http://127.0.0.1:$api/api/v1/status 2>/dev/null | grep -q '"inService":2'; do sleep 0.2; done
-  sleep 11   # an idle window first: the step starts from no load
+  sleep 11   # an idle window first (bringing the group to min starts no cooldown): a spike after a quiet spell
   t0=$(date +%s.%N)
   "$BIN/clientsim" constant --rate "$rate" --duration 300 --url http://127.0.0.1:$lbport/ --log-level error >/dev/null 2>&1 & cpid=$!
   until curl -fsS -m 1 http://127.0.0.1:$api/api/v1/status 2>/dev/null | grep -q '"inService":3'; do sleep 0.05; done

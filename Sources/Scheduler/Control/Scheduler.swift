@@ -167,7 +167,7 @@ public final class Scheduler: Service, Sendable {
             }
             if work != nil {
                 state.busy = true
-                state.lastAction = now
+                if decision?.startsCooldown ?? true { state.lastAction = now }
             }
             let sample = Sample(
                 time: Date().timeIntervalSince1970, inService: inService, pending: pending, desired: state.desired,

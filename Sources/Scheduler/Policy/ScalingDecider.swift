@@ -57,6 +57,9 @@ public struct ScalingDecider: Sendable {
         public var reason: String
         /// Seconds of cooldown left before `action` may happen; 0 when none holds it back.
         public var cooldownLeft: Double
+        /// Whether the action starts a cooldown: policy actions do; bringing the group within
+        /// min and max does not (the initial instances must not delay the first real scale-up).
+        public var startsCooldown = true
     }
 
     public mutating func decide(_ input: Input) -> Decision {
@@ -65,13 +68,13 @@ public struct ScalingDecider: Sendable {
         // Bounds come first and ignore cooldowns: an empty or oversized group is fixed at once.
         if current < rules.minimum {
             let desired = min(rules.minimum, current + max(1, rules.maxStepUp))
-            return decision(
+            return bounds(
                 input.busy ? .none : .scaleUp(desired - current), desired: rules.minimum,
                 reason: "\(input.busy ? "wait" : "scale up"): \(current) < min \(rules.minimum) → \(current) → \(desired)")
         }
         if input.inService > rules.maximum {
             let desired = max(rules.maximum, input.inService - max(1, rules.maxStepDown))
-            return decision(
+            return bounds(
                 input.busy ? .none : .scaleDown(input.inService - desired), desired: rules.maximum,
                 reason: "\(input.busy ? "wait" : "scale down"): \(input.inService) > max \(rules.maximum) → \(input.inService) → \(desired)")
         }
@@ -117,6 +120,12 @@ public struct ScalingDecider: Sendable {
             return decision(.none, desired: desired, reason: "hold: \(why), at the \(raw > desired ? "maximum" : "minimum") \(desired)")
         }
         return decision(.none, desired: desired, reason: "hold: \(why)")
+    }
+
+    private func bounds(_ action: Action, desired: Int, reason: String) -> Decision {
+        var result = decision(action, desired: desired, reason: reason)
+        result.startsCooldown = false
+        return result
     }
 
     private func decision(_ action: Action, desired: Int, reason: String, cooldownLeft: Double = 0) -> Decision {
