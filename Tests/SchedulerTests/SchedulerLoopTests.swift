@@ -108,3 +108,38 @@ struct SchedulerLoopTests {
         }
     }
 }
+
+@Suite("scheduler self-healing")
+struct SchedulerHealingTests {
+    /// A created instance that dies is replaced: a new one first, then the dead one removed.
+    @Test func deadInstanceIsReplaced() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            var configuration = Scheduler.Configuration()
+            configuration.interval = .milliseconds(200)
+            configuration.rules.minimum = 2
+            let scheduler = Scheduler(
+                configuration: configuration, provider: lb.provider,
+                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
+                logger: Logger(label: "scheduler"))
+            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await SchedulerLoopTests.waitUntil(15, "two instances") { scheduler.status.inService == 2 }
+                let state = lb.provider.configuration.stateDirectory
+                let victim = try #require(SchedulerCommandTests.webserverProcesses(of: state).first)
+                kill(victim, SIGKILL)
+                try await SchedulerLoopTests.waitUntil(20, "a replacement") {
+                    let events = try scheduler.history.events(since: 0)
+                    let names = try await lb.provider.instances().map(\.name)
+                    return events.contains { $0.kind == .replace } && events.contains { $0.kind == .delete } && names.count == 2
+                        && scheduler.status.inService == 2
+                }
+                let replaced = try #require(scheduler.history.events(since: 0).first { $0.kind == .replace }?.instance)
+                #expect(try await !lb.provider.instances().map(\.name).contains(replaced))
+                #expect(SchedulerCommandTests.webserverProcesses(of: state).count == 2)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+}
