@@ -31,6 +31,8 @@ log "swift test"
 swift test --skip-build
 log "dashboard in headless Chromium"
 scripts/dashboard-check.sh
+log "demo: a short spike, non-interactive"
+scripts/demo.sh --fast --duration 35 --non-interactive --debug
 
 [ "$RUN_VM" = 1 ] || { log "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
 

@@ -178,11 +178,8 @@ public final class Scheduler: Service, Sendable {
         }
         if let decision {
             metrics.decided(decision.action)
-            if case .none = decision.action {
-                logger.debug("\(decision.reason)")
-            } else {
-                logger.info("\(decision.reason)")
-            }
+            // An action's reason is logged once, with its event.
+            logger.debug("\(decision.reason)")
         }
         do {
             try history.record(sample)

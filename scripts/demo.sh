@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole system in one terminal: the load balancer, the scheduler and the client simulator with
+# a traffic spike, their output interleaved with a tag per process. Watch the scheduler scale up
+# under the spike and down after it; open the dashboard at the URL printed. Ctrl-C (or --duration)
+# stops everything and removes what the demo made: no process, instance or port is left behind.
+#
+#   scripts/demo.sh                  process instances (no hypervisor), release build
+#   scripts/demo.sh --vms            real libvirt VMs (runs scripts/setup-libvirt.sh; root)
+#   scripts/demo.sh --duration 300   stop after 300 s
+#   scripts/demo.sh --fast --duration 40 --non-interactive --debug
+#                                    what scripts/test.sh runs: a short spike, checks, exit status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+provider=process duration="" interactive=1 fast=0 config=release
+while [ $# -gt 0 ]; do case $1 in
+    --vms) provider=libvirt; shift;;
+    --duration) duration=$2; shift 2;;
+    --non-interactive) interactive=0; shift;;
+    --fast) fast=1; shift;;
+    --debug) config=debug; shift;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    *) echo "demo.sh: unknown argument: $1 (see --help)" >&2; exit 64;;
+esac; done
+
+say() { printf '\033[1m[demo] %s\033[0m\n' "$*"; }
+[ "$interactive" = 1 ] || say() { printf '[demo] %s\n' "$*"; }
+fail() { printf '[demo] FAILED: %s\n' "$*" >&2; exit 1; }
+
+for port in 8080 8081 8090; do
+    if ss -Hltn "sport = :$port" | grep -q .; then fail "port $port is in use (another loadbalancer or scheduler running?)"; fi
+done
+
+scripts/install-build-deps.sh
+say "building ($config)"
+swift build -c "$config" 2>&1 | tail -1
+BIN=$(swift build -c "$config" --show-bin-path)
+
+work=$(mktemp -d)
+providerArgs=(--provider process --state-dir "$work/state")
+if [ "$provider" = libvirt ]; then
+    scripts/setup-libvirt.sh
+    providerArgs=(--provider libvirt)
+    domains_before=$(virsh -q list --all --name | sed '/^$/d' | sort)
+fi
+
+if [ "$fast" = 1 ]; then
+    schedulerArgs=(--window 4 --cooldown 3)
+    clientArgs=(step --base-rate 1 --rate 12 --at 3 --period 15)
+else
+    schedulerArgs=()  # the defaults: 10 s window, up above 20, down below 5 req/VM, 30 s cooldown
+    clientArgs=(step --base-rate 1 --rate 12 --at 20 --period 90)
+fi
+[ -n "$duration" ] && clientArgs+=(--duration "$duration")
+
+pids=()
+stopped=0
+stop_all() {
+    [ "$stopped" = 1 ] && return
+    stopped=1
+    say "stopping"
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Remove the instances the demo made (never a VM that was there before).
+    if [ "$provider" = process ]; then
+        while "$BIN/scale-down" "${providerArgs[@]}" --log-level error >/dev/null 2>&1; do :; done
+    else
+        for vm in $(comm -13 <(echo "$domains_before") <(virsh -q list --all --name | sed '/^$/d' | sort)); do
+            "$BIN/scale-down" --provider libvirt "$vm" --log-level error >/dev/null 2>&1 || true
+        done
+    fi
+}
+cleanup() { stop_all; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Each process writes into a tagging filter through process substitution, so that $! is the
+# process itself (with a pipe it would be the filter, and stopping it would stop nothing).
+tag() { # prefix each line of a process's output
+    local name=$1 colour=$2
+    if [ "$interactive" = 1 ]; then sed -u "s/^/\x1b[${colour}m[$name]\x1b[0m /"; else sed -u "s/^/[$name] /"; fi
+}
+
+say "starting the load balancer on 127.0.0.1:8080 (admin 8081)"
+"$BIN/loadbalancer" --check-interval 1 > >(tag loadbalancer 36) 2>&1 &
+pids+=($!)
+sleep 0.5
+say "starting the scheduler (${providerArgs[1]} provider), API and dashboard on 127.0.0.1:8090"
+"$BIN/scheduler" "${providerArgs[@]}" "${schedulerArgs[@]}" --history "$work/history.sqlite" > >(tag scheduler 33) 2>&1 &
+pids+=($!)
+until curl -fsS -m 1 http://127.0.0.1:8090/api/v1/status 2>/dev/null | grep -q '"inService":2'; do
+    sleep 0.3
+    kill -0 "${pids[1]}" 2>/dev/null || fail "the scheduler exited"
+done
+say "2 instances in service. Dashboard: http://127.0.0.1:8090/   Stats: http://127.0.0.1:8081/api/v1/stats"
+say "starting the client: 1 req/s, a spike to 12 req/s, then 1 req/s again${duration:+ (for $duration s)}; Ctrl-C stops"
+"$BIN/clientsim" "${clientArgs[@]}" --status-interval 5 --json "$work/client.json" > >(tag clientsim 32) 2>&1 &
+client=$!
+pids+=($client)
+wait "$client" || true
+
+if [ "$interactive" = 0 ] || [ -n "$duration" ]; then
+    events=$(curl -fsS "http://127.0.0.1:8090/api/v1/events?since=0")
+    read -r ups downs < <(python3 -c '
+import json,sys; e=json.loads(sys.argv[1])["events"]
+print(sum(1 for x in e if x["kind"]=="scale_up" and "req/VM" in x["reason"]), sum(1 for x in e if x["kind"]=="scale_down"))' "$events")
+    errors=$(python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1]))["errors"].values()))' "$work/client.json")
+    stop_all
+    left=$(pgrep -f "$work" || true)
+    busy=$(for port in 8080 8081 8090; do ss -Hltn "sport = :$port"; done)
+    say "summary: $ups scale-up(s) under load, $downs scale-down(s) after it, $errors failed client request(s)"
+    [ -z "$left" ] || fail "processes left: $left"
+    [ -z "$busy" ] || fail "ports still listening: $busy"
+    say "nothing left running"
+    if [ "$interactive" = 0 ]; then
+        [ "$ups" -ge 1 ] || fail "no scale-up happened"
+        [ "$downs" -ge 1 ] || fail "no scale-down happened"
+        [ "$errors" = 0 ] || fail "clients saw $errors failed requests"
+    fi
+fi

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Regenerates the README's pictures from a real run: scripts/demo.sh (short spike, process
+# instances) is run once; excerpts of its real output (the balancer serving, the scheduler scaling
+# up, scaling down, the client's requests) are rendered as terminal pictures by headless Chromium,
+# and the dashboard is captured mid-run through the DevTools protocol.
+#   scripts/screenshots.sh [--debug]     writes images/*.png
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=release; [ "${1:-}" = --debug ] && config=debug
+browser=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$browser" ] || { echo "screenshots.sh: needs chromium (apt-get install -y chromium)" >&2; exit 1; }
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+mkdir -p images
+
+scripts/demo.sh --fast --duration 45 --non-interactive "--$config" > "$work/demo.log" 2>&1 &
+demo=$!
+until curl -fsS -m 1 http://127.0.0.1:8090/api/v1/status 2>/dev/null | grep -q '"inService":2'; do sleep 0.5; done
+python3 scripts/dashboard-cdp.py http://127.0.0.1:8090/ --timeout 60 --expect in-service=3 --contains "scale up: " \
+    --run "sleep 8" --screenshot images/dashboard.png 1280x1500 --screenshot images/dashboard-phone.png 390x1700
+wait "$demo"
+
+# A terminal picture: the lines given on stdin, as a dark terminal would show them.
+render() { # $1 file name, $2 title
+    python3 - "$work/$1.html" "$2" <<'PY'
+import html, sys
+lines = sys.stdin.read().splitlines()
+colours = {"[loadbalancer]": "#56b6c2", "[scheduler]": "#e5c07b", "[clientsim]": "#98c379", "[demo]": "#ffffff"}
+out = []
+for line in lines:
+    tag = line.split(" ", 1)[0]
+    rest = line[len(tag):]
+    out.append(f'<span style="color:{colours.get(tag, "#abb2bf")}">{html.escape(tag)}</span>{html.escape(rest)}')
+page = f"""<!doctype html><meta charset="utf-8"><body style="margin:0;background:#1e2127">
+<div style="font:13px/1.45 'DejaVu Sans Mono',monospace;color:#abb2bf;padding:10px 14px;white-space:pre">
+<div style="color:#5c6370;margin-bottom:6px">$ scripts/demo.sh   # {html.escape(sys.argv[2])}</div>{chr(10).join(out)}</div></body>"""
+open(sys.argv[1], "w").write(page)
+PY
+    local height=$(( $(wc -l < "$work/$1.lines") * 19 + 60 ))
+    "$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1500,$height \
+        --screenshot="images/$1.png" "file://$work/$1.html" >/dev/null 2>&1
+    echo "images/$1.png"
+}
+strip() { sed -E 's/^(\[[a-z]+\]) [0-9T:+-]+ (info|warning|error) [a-z.]+: /\1 /; s/ \[[A-Za-z]+\]//'; }
+grep -E '^\[(loadbalancer|demo)\]' "$work/demo.log" | strip | head -14 > "$work/terminal-loadbalancer.lines"
+render terminal-loadbalancer "the balancer running" < "$work/terminal-loadbalancer.lines"
+grep -E '^\[(scheduler|loadbalancer)\]' "$work/demo.log" | strip | grep -A6 -m1 -E 'scale up: [0-9.]+ req' > "$work/terminal-scale-up.lines"
+render terminal-scale-up "the scheduler scaling up under the spike" < "$work/terminal-scale-up.lines"
+grep -E '^\[(scheduler|loadbalancer)\]' "$work/demo.log" | strip | grep -A6 -m1 -E 'scale down: ' > "$work/terminal-scale-down.lines"
+render terminal-scale-down "the scheduler scaling down after it" < "$work/terminal-scale-down.lines"
+grep -E '^\[clientsim\]' "$work/demo.log" | strip > "$work/terminal-clientsim.lines"
+render terminal-clientsim "the client's requests and summary" < "$work/terminal-clientsim.lines"
