@@ -20,10 +20,10 @@ python3 scripts/dashboard-cdp.py http://127.0.0.1:8090/ --timeout 60 --expect in
 wait "$demo"
 
 # A terminal picture: the lines given on stdin, as a dark terminal would show them.
-render() { # $1 file name, $2 title
-    python3 - "$work/$1.html" "$2" <<'PY'
+render() { # $1 name (its lines in $work/$1.lines), $2 title
+    python3 - "$work/$1.html" "$2" "$work/$1.lines" <<'PY'
 import html, sys
-lines = sys.stdin.read().splitlines()
+lines = open(sys.argv[3]).read().splitlines()
 colours = {"[loadbalancer]": "#56b6c2", "[scheduler]": "#e5c07b", "[clientsim]": "#98c379", "[demo]": "#ffffff"}
 out = []
 for line in lines:
@@ -42,10 +42,10 @@ PY
 }
 strip() { sed -E 's/^(\[[a-z]+\]) [0-9T:+-]+ (info|warning|error) [a-z.]+: /\1 /; s/ \[[A-Za-z]+\]//'; }
 grep -E '^\[(loadbalancer|demo)\]' "$work/demo.log" | strip | head -14 > "$work/terminal-loadbalancer.lines"
-render terminal-loadbalancer "the balancer running" < "$work/terminal-loadbalancer.lines"
+render terminal-loadbalancer "the balancer running" 
 grep -E '^\[(scheduler|loadbalancer)\]' "$work/demo.log" | strip | grep -A6 -m1 -E 'scale up: [0-9.]+ req' > "$work/terminal-scale-up.lines"
-render terminal-scale-up "the scheduler scaling up under the spike" < "$work/terminal-scale-up.lines"
+render terminal-scale-up "the scheduler scaling up under the spike" 
 grep -E '^\[(scheduler|loadbalancer)\]' "$work/demo.log" | strip | grep -A6 -m1 -E 'scale down: ' > "$work/terminal-scale-down.lines"
-render terminal-scale-down "the scheduler scaling down after it" < "$work/terminal-scale-down.lines"
+render terminal-scale-down "the scheduler scaling down after it" 
 grep -E '^\[clientsim\]' "$work/demo.log" | strip > "$work/terminal-clientsim.lines"
-render terminal-clientsim "the client's requests and summary" < "$work/terminal-clientsim.lines"
+render terminal-clientsim "the client's requests and summary" 

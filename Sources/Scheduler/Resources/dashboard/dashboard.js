@@ -145,12 +145,15 @@ function chart(svg, series, lines = []) {
   const width = svg.clientWidth || 400, height = svg.clientHeight || 170;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   const left = 36, right = 8, top = 14, bottom = 18;
-  const now = Date.now() / 1000, start = now - state.range;
+  // The axis spans the range, or less while there is less history (at least a minute).
+  const now = Date.now() / 1000;
+  const first = state.samples.length ? state.samples[0].time : now - state.range;
+  const start = Math.max(now - state.range, Math.min(first, now - 60));
   let max = 1;
   for (const s of series) for (const [, v] of s.values) if (v !== null && v > max) max = v;
   for (const line of lines) if (line.value > max) max = line.value;
   max *= 1.1;
-  const x = (t) => left + ((t - start) / state.range) * (width - left - right);
+  const x = (t) => left + ((t - start) / (now - start)) * (width - left - right);
   const y = (v) => height - bottom - (v / max) * (height - top - bottom);
   el("line", { x1: left, y1: height - bottom, x2: width - right, y2: height - bottom, class: "axis" }, svg);
   el("line", { x1: left, y1: top, x2: left, y2: height - bottom, class: "axis" }, svg);
