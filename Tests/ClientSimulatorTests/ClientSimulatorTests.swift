@@ -8,9 +8,16 @@ import Testing
 /// The simulator against a real balancer in front of real `webserver` processes.
 @Suite("clientsim against real servers")
 struct ClientSimulatorTests {
-    static func run(_ configure: (inout ClientSimulator.Configuration) -> Void) async throws -> LoadReport {
+    /// A constant `rate` to 127.0.0.1:`port` for `seconds`, with `?work=` and a concurrency cap.
+    static func run(
+        port: Int, path: String = "/", rate: Double, seconds: Double, work: Int? = nil, concurrency: Int = 256
+    ) async throws -> LoadReport {
         var configuration = ClientSimulator.Configuration()
-        configure(&configuration)
+        configuration.target = .init(host: "127.0.0.1", port: port, path: path)
+        configuration.pattern = .constant(rate: rate)
+        configuration.duration = seconds
+        configuration.workMilliseconds = work
+        configuration.concurrency = concurrency
         let simulator = ClientSimulator(configuration: configuration, logger: Logger(label: "test"))
         try await simulator.run()
         return simulator.report
@@ -18,11 +25,7 @@ struct ClientSimulatorTests {
 
     @Test func achievedRateIsTheAskedRate() async throws {
         try await BalancerHarness.with(backends: 2) { lb in
-            let report = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
-                $0.pattern = .constant(rate: 40)
-                $0.duration = 3
-            }
+            let report = try await Self.run(port: lb.proxyPort, rate: 40, seconds: 3)
             #expect(report.sent == 120)
             #expect(report.ok == 120 && report.errorsTotal == 0 && report.skippedAtCap == 0)
             #expect(abs(report.achievedRate - 40) / 40 < 0.05, "achieved \(report.achievedRate) req/s")
@@ -36,18 +39,8 @@ struct ClientSimulatorTests {
     /// loop would wait for each answer, send at the server's pace, and report ~100 ms.
     @Test func slowServerRaisesReportedLatency() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
-            let relaxed = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
-                $0.pattern = .constant(rate: 4)
-                $0.workMilliseconds = 100
-                $0.duration = 2
-            }
-            let overloaded = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
-                $0.pattern = .constant(rate: 20)
-                $0.workMilliseconds = 100
-                $0.duration = 2
-            }
+            let relaxed = try await Self.run(port: lb.proxyPort, rate: 4, seconds: 2, work: 100)
+            let overloaded = try await Self.run(port: lb.proxyPort, rate: 20, seconds: 2, work: 100)
             #expect(relaxed.sent == 8 && overloaded.sent == 40)
             // Relative, not a timed bound: on a busy machine the relaxed run is slower too.
             #expect(overloaded.latencyMilliseconds.p50 > 2 * relaxed.latencyMilliseconds.p50)
@@ -58,13 +51,7 @@ struct ClientSimulatorTests {
 
     @Test func concurrencyCapSkipsAndCounts() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
-            let report = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
-                $0.pattern = .constant(rate: 20)
-                $0.workMilliseconds = 200
-                $0.concurrency = 2
-                $0.duration = 1
-            }
+            let report = try await Self.run(port: lb.proxyPort, rate: 20, seconds: 1, work: 200, concurrency: 2)
             #expect(report.scheduled == 20)
             #expect(report.skippedAtCap > 10)
             #expect(report.sent + report.skippedAtCap == report.scheduled)
@@ -73,24 +60,12 @@ struct ClientSimulatorTests {
 
     @Test func errorsAreCountedByKind() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
-            let unavailable = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.proxyPort, path: "/")
-                $0.pattern = .constant(rate: 10)
-                $0.duration = 0.5
-            }
+            let unavailable = try await Self.run(port: lb.proxyPort, rate: 10, seconds: 0.5)
             #expect(unavailable.errors == [.http5xx: 5])
-            let missing = try await Self.run {
-                $0.target = .init(host: "127.0.0.1", port: lb.adminPort, path: "/no-such-path")
-                $0.pattern = .constant(rate: 10)
-                $0.duration = 0.5
-            }
+            let missing = try await Self.run(port: lb.adminPort, path: "/no-such-path", rate: 10, seconds: 0.5)
             #expect(missing.errors == [.http4xx: 5])
         }
-        let refused = try await Self.run {
-            $0.target = .init(host: "127.0.0.1", port: 1, path: "/")
-            $0.pattern = .constant(rate: 10)
-            $0.duration = 0.5
-        }
+        let refused = try await Self.run(port: 1, rate: 10, seconds: 0.5)
         #expect(refused.errors == [.refused: 5])
     }
 

@@ -48,17 +48,11 @@ struct SchedulerLibvirtTests {
             configuration: .init(uri: "test://\(node)", adopt: [], forwardPorts: 47_001...47_099))
         #expect(try await provider.templateExists())
         try await BalancerHarness.with(backends: 0) { lb in
-            var configuration = Scheduler.Configuration()
-            configuration.interval = .milliseconds(200)
-            configuration.startupTimeout = .seconds(1)
-            configuration.rules.minimum = 1
-            let scheduler = Scheduler(
-                configuration: configuration, provider: provider,
-                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
-                logger: Logger(label: "scheduler"))
-            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await SchedulerLoopTests.withScheduler(lb, provider: provider) { configuration in
+                configuration.interval = .milliseconds(200)
+                configuration.startupTimeout = .seconds(1)
+                configuration.rules.minimum = 1
+            } _: { scheduler in
                 try await SchedulerLoopTests.waitUntil(10, "a failed scale-up") {
                     try scheduler.history.events(since: 0).contains { $0.kind == .failure }
                 }
@@ -70,8 +64,6 @@ struct SchedulerLibvirtTests {
                 let failure = try #require(events.first { $0.kind == .failure })
                 #expect(failure.reason.contains("anything made was removed"))
                 #expect(scheduler.status.lastDecision?.contains("backing off") == true)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
         }
         #expect(try await provider.instances().isEmpty)

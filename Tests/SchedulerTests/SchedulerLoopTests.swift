@@ -20,6 +20,32 @@ struct SchedulerLoopTests {
         throw HarnessError(description: "timed out after \(seconds) s waiting for \(what)")
     }
 
+    /// Runs a scheduler over `lb`'s balancer (and, unless given another, its process provider)
+    /// in a service group for `body`, then shuts it down gracefully.
+    static func withScheduler(
+        _ lb: BalancerHarness, provider: (any InstanceProvider)? = nil, configure: (inout Scheduler.Configuration) -> Void,
+        _ body: (Scheduler) async throws -> Void
+    ) async throws {
+        var configuration = Scheduler.Configuration()
+        configure(&configuration)
+        let scheduler = Scheduler(
+            configuration: configuration, provider: provider ?? lb.provider,
+            balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
+            logger: Logger(label: "scheduler"))
+        let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body(scheduler)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     static func traffic(port: Int, rate: Double, seconds: Double) async throws -> LoadReport {
         var configuration = ClientSimulator.Configuration()
         configuration.target = .init(host: "127.0.0.1", port: port, path: "/")
@@ -32,23 +58,17 @@ struct SchedulerLoopTests {
 
     @Test func scalesUpUnderLoadAndDownAfterWithoutAFailedRequest() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
-            var configuration = Scheduler.Configuration()
-            configuration.interval = .milliseconds(250)
-            configuration.window = .seconds(2)
-            configuration.policy = .threshold(up: 10, down: 2)
-            configuration.rules.minimum = 1
-            configuration.rules.maximum = 3
-            configuration.rules.scaleUpCooldown = .milliseconds(1500)
-            configuration.rules.scaleDownCooldown = .milliseconds(1500)
-            configuration.startupTimeout = .seconds(10)
-            configuration.drainTimeout = .seconds(10)
-            let scheduler = Scheduler(
-                configuration: configuration, provider: lb.provider,
-                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
-                logger: Logger(label: "scheduler"))
-            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await Self.withScheduler(lb) { configuration in
+                configuration.interval = .milliseconds(250)
+                configuration.window = .seconds(2)
+                configuration.policy = .threshold(up: 10, down: 2)
+                configuration.rules.minimum = 1
+                configuration.rules.maximum = 3
+                configuration.rules.scaleUpCooldown = .milliseconds(1500)
+                configuration.rules.scaleDownCooldown = .milliseconds(1500)
+                configuration.startupTimeout = .seconds(10)
+                configuration.drainTimeout = .seconds(10)
+            } _: { scheduler in
                 // Below the minimum: one instance at once, registered once it serves.
                 try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
 
@@ -76,25 +96,17 @@ struct SchedulerLoopTests {
                 let kinds = try scheduler.history.events(since: 0).map(\.kind)
                 #expect(kinds.contains(.scaleDown) && kinds.contains(.drain) && kinds.contains(.delete))
                 #expect(try scheduler.history.samples(since: 0).count > 20)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
         }
     }
 
     @Test func manualScaleAndBadRequests() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
-            var configuration = Scheduler.Configuration()
-            configuration.interval = .milliseconds(200)
-            configuration.rules.minimum = 1
-            configuration.rules.maximum = 3
-            let scheduler = Scheduler(
-                configuration: configuration, provider: lb.provider,
-                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
-                logger: Logger(label: "scheduler"))
-            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await Self.withScheduler(lb) { configuration in
+                configuration.interval = .milliseconds(200)
+                configuration.rules.minimum = 1
+                configuration.rules.maximum = 3
+            } _: { scheduler in
                 try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
                 #expect(try scheduler.requestScale(ScaleRequest(desired: 3)) == 3)
                 try await Self.waitUntil(20, "three instances") { scheduler.status.inService == 3 }
@@ -102,8 +114,6 @@ struct SchedulerLoopTests {
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 2, delta: 1)) }
                 #expect(try scheduler.requestScale(ScaleRequest(delta: -1)) == 2)
                 try await Self.waitUntil(20, "two instances") { (try await lb.provider.instances().count) == 2 }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
         }
     }
@@ -114,16 +124,10 @@ struct SchedulerHealingTests {
     /// A created instance that dies is replaced: a new one first, then the dead one removed.
     @Test func deadInstanceIsReplaced() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
-            var configuration = Scheduler.Configuration()
-            configuration.interval = .milliseconds(200)
-            configuration.rules.minimum = 2
-            let scheduler = Scheduler(
-                configuration: configuration, provider: lb.provider,
-                balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
-                logger: Logger(label: "scheduler"))
-            let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            try await SchedulerLoopTests.withScheduler(lb) { configuration in
+                configuration.interval = .milliseconds(200)
+                configuration.rules.minimum = 2
+            } _: { scheduler in
                 try await SchedulerLoopTests.waitUntil(15, "two instances") { scheduler.status.inService == 2 }
                 let state = lb.provider.configuration.stateDirectory
                 let victim = try #require(SchedulerCommandTests.webserverProcesses(of: state).first)
@@ -137,8 +141,6 @@ struct SchedulerHealingTests {
                 let replaced = try #require(scheduler.history.events(since: 0).first { $0.kind == .replace }?.instance)
                 #expect(try await !lb.provider.instances().map(\.name).contains(replaced))
                 #expect(SchedulerCommandTests.webserverProcesses(of: state).count == 2)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
         }
     }

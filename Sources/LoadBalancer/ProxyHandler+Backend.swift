@@ -1,0 +1,122 @@
+import NIOCore
+import NIOHTTP1
+
+/// The backend half of an exchange: the response coming back, and what happens when the backend
+/// fails, closes or does not answer in time. Runs on the client's event loop, like the rest.
+extension ProxyHandler {
+    func backendRead(_ part: HTTPClientResponsePart) {
+        guard let exchange, let context = channelContext else { return }
+        switch part {
+        case .head(let response):
+            exchange.responseStarted = true
+            if quiescing { exchange.keepAlive = false }
+            responseTimer.clear()
+            // Changed only where needed: an untouched head is passed on without a copy.
+            var head = response
+            if head.version != exchange.clientVersion { head.version = exchange.clientVersion }
+            if Self.needsHopByHopRemoval(head.headers) { Self.removeHopByHop(&head.headers) }
+            let framed = head.headers.contains(name: "content-length") || response.status.code < 200
+                || response.status == .noContent || response.status == .notModified || exchange.method == .HEAD
+            if exchange.clientVersion.minor == 0 {
+                head.headers.remove(name: "transfer-encoding")
+                if !framed { exchange.keepAlive = false }
+                if exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
+            } else if response.headers.contains(name: "transfer-encoding") {
+                head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            }
+            if !exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
+            encoder.bodyAllowed = exchange.method != .HEAD
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            let keepAlive = exchange.keepAlive
+            let reusable = exchange.requestEnded
+            let connection = exchange.connection
+            finish()
+            if let connection {
+                if reusable { connections.release(connection) } else { connection.channel.close(promise: nil) }
+            }
+            if keepAlive {
+                context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+                limits.responseFinished()
+                resumeQueued()
+            } else {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(.end(trailers))).whenComplete { _ in channel.close(promise: nil) }
+            }
+        }
+    }
+
+    func backendReadComplete() {
+        channelContext?.flush()
+    }
+
+    func backendWritabilityChanged(_ writable: Bool) {
+        // Backpressure: stop reading the client while the backend cannot take more.
+        _ = channelContext?.channel.setOption(.autoRead, value: writable)
+    }
+
+    func backendClosed() {
+        guard let exchange else { return }
+        if exchange.responseStarted {
+            // Cut off mid-response: nothing can be said to the client any more.
+            exchange.backend.failures.add(1, ordering: .relaxed)
+            finish()
+            channelContext?.close(promise: nil)
+        } else {
+            backendFailed()
+        }
+    }
+
+    /// The backend failed before any response byte: retry once elsewhere when that is safe, else 502.
+    func backendFailed() {
+        guard let exchange else { return }
+        exchange.connection?.handler.delegate = nil
+        exchange.connection = nil
+        let backend = exchange.backend
+        let stale = exchange.reused
+        backend.inFlight.add(-1, ordering: .relaxed)
+        if !stale {
+            backend.failures.add(1, ordering: .relaxed)
+            _ = backend.recordCheck(
+                passed: false, rise: context.configuration.health.rise, fall: context.configuration.health.fall, immediate: true)
+        }
+        let bodyUnsent = !exchange.sentBody && exchange.pending.allSatisfy { if case .body = $0 { false } else { true } }
+        if bodyUnsent, Self.isIdempotent(exchange.method) {
+            if stale && !exchange.replacedStale {
+                // A stale pooled connection: try a new connection to the same backend.
+                exchange.replacedStale = true
+                start(exchange, on: backend, freshConnection: true)
+                return
+            }
+            if !exchange.retried, let next = context.pool.pick(excluding: backend) {
+                exchange.retried = true
+                start(exchange, on: next)
+                return
+            }
+        }
+        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
+        self.exchange = nil
+        if !exchange.requestEnded { discarding = true }
+        respondError(.badGateway, "backend \(backend.name) failed", keepAlive: exchange.requestEnded && exchange.keepAlive)
+    }
+
+    func responseTimedOut() {
+        guard let exchange, !exchange.responseStarted else { return }
+        exchange.connection?.handler.delegate = nil
+        exchange.connection?.channel.close(promise: nil)
+        exchange.backend.failures.add(1, ordering: .relaxed)
+        finish()
+        respondError(.gatewayTimeout, "backend \(exchange.backend.name) did not answer in time", keepAlive: false)
+    }
+
+    func finish() {
+        guard let exchange else { return }
+        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
+        responseTimer.clear()
+        exchange.connection?.handler.delegate = nil
+        exchange.backend.inFlight.add(-1, ordering: .relaxed)
+        self.exchange = nil
+    }
+}
