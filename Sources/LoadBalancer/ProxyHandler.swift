@@ -204,7 +204,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             connected(connection)
             return
         }
-        connections.connect(backend).whenComplete { [self] result in
+        // On the client's own event loop: the callback may use the handler's state directly.
+        connections.connect(backend).assumeIsolated().whenComplete { [self] result in
             guard let current = self.exchange, current.backend === backend, current.connection == nil else {
                 if case .success(let connection) = result { connection.channel.close(promise: nil) }
                 return
