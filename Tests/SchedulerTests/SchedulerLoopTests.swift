@@ -121,6 +121,32 @@ struct SchedulerLoopTests {
 
 @Suite("scheduler self-healing")
 struct SchedulerHealingTests {
+    /// With the balancer unreachable it keeps running, says so, records nothing false, and asks
+    /// less and less often (0.1 s doubling: about 5 ticks in 2.5 s instead of 25).
+    @Test func unreachableBalancerIsRetriedWithBackoff() async throws {
+        var configuration = Scheduler.Configuration()
+        configuration.interval = .milliseconds(100)
+        configuration.balancerURL = "http://127.0.0.1:1"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString)").path
+        let scheduler = Scheduler(
+            configuration: configuration, provider: try ProcessProvider(configuration: .init(stateDirectory: state)),
+            balancer: try BalancerAdminClient(url: configuration.balancerURL), history: try History(path: nil),
+            logger: Logger(label: "scheduler"))
+        let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(2500))
+            let status = scheduler.status
+            #expect(!status.balancerReachable)
+            #expect(status.lastDecision == nil, "no decision without the balancer's counters")
+            let ticks = try scheduler.history.samples(since: 0).count
+            #expect(ticks >= 3 && ticks <= 8, "\(ticks) ticks")
+            #expect(try await ProcessProvider(configuration: .init(stateDirectory: state)).instances().isEmpty, "nothing made blind")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     /// A created instance that dies is replaced: a new one first, then the dead one removed.
     @Test func deadInstanceIsReplaced() async throws {
         try await BalancerHarness.with(backends: 0) { lb in

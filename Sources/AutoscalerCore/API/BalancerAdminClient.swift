@@ -15,7 +15,7 @@ public struct BalancerAdminClient: Sendable {
     public var requestTimeout: Duration = .seconds(5)
 
     /// Checks `url` (`http://host:port`); throws ``AutoscalerError/balancer(_:)`` when it is not one.
-    public init(url: String, token: String? = nil, client: HTTPClient = .shared) throws {
+    public init(url: String, token: String? = nil, client: HTTPClient = BalancerAdminClient.sharedClient) throws {
         guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host, !host.isEmpty,
             parsed.path.isEmpty || parsed.path == "/", parsed.query == nil
         else {
@@ -25,6 +25,15 @@ public struct BalancerAdminClient: Sendable {
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.client = client
     }
+
+    /// The HTTP client the admin calls share by default: `HTTPClient.shared`'s settings, except
+    /// that a refused connection fails at once. AsyncHTTPClient otherwise retries connecting until
+    /// the request's deadline, and a scheduler tick would wait 5 s for a balancer that is down.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     public func stats() async throws -> BalancerStats {
         try await call(.GET, "/api/v1/stats", expecting: [.ok], decode: BalancerStats.self)

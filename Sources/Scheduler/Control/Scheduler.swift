@@ -70,15 +70,20 @@ public final class Scheduler: Service, Sendable {
     public func run() async throws {
         await start()
         await withDiscardingTaskGroup { group in
-            await withGracefulShutdownHandler {
-                var next = Self.clock.now
-                while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                    await tick(group: &group)
-                    next = next + configuration.interval
-                    if next < Self.clock.now { next = Self.clock.now }
-                    try? await Task.sleep(until: next, clock: Self.clock)
-                }
-            } onGracefulShutdown: {}
+            var next = Self.clock.now
+            var unreachableTicks = 0
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                await tick(group: &group)
+                // The balancer or the provider did not answer: ask less often (doubling, at most
+                // every 10 s) until it does; every tick again once it answers.
+                let reachable = state.withLock { $0.balancerReachable && $0.providerReachable }
+                unreachableTicks = reachable ? 0 : unreachableTicks + 1
+                let backoff = unreachableTicks == 0 ? 1 : min(Double(1 << min(unreachableTicks, 10)), 10 / max(configuration.interval.seconds, 0.001))
+                next = next + .milliseconds(Int64(configuration.interval.seconds * backoff * 1000))
+                if next < Self.clock.now { next = Self.clock.now }
+                let wake = next
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(until: wake, clock: Self.clock) }
+            }
             logger.info("scheduler stopping: waiting for a running action to finish")
         }
         logger.info("scheduler stopped")
