@@ -138,8 +138,10 @@ struct WebServerTests {
                 port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             }
             let bound = try #require(port)
-            async let slow = request(bound, "/?work=400")
-            try await Task.sleep(for: .milliseconds(100))
+            // Margin for a busy machine: the request must be in the server's hands before the
+            // shutdown starts (100 ms was not always enough with every suite running at once).
+            async let slow = request(bound, "/?work=1200")
+            try await Task.sleep(for: .milliseconds(400))
             await group.triggerGracefulShutdown()
             let answer = try await slow
             #expect(answer.status == 200 && answer.body == "slow\n")
