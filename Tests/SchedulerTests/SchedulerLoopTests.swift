@@ -122,7 +122,8 @@ struct SchedulerLoopTests {
 @Suite("scheduler self-healing")
 struct SchedulerHealingTests {
     /// With the balancer unreachable it keeps running, says so, records nothing false, and asks
-    /// less and less often (0.1 s doubling: about 5 ticks in 2.5 s instead of 25).
+    /// less and less often (0.1 s doubling: about 4 ticks in 2.5 s instead of 25; fewer on a
+    /// busy machine, never more than 8).
     @Test func unreachableBalancerIsRetriedWithBackoff() async throws {
         var configuration = Scheduler.Configuration()
         configuration.interval = .milliseconds(100)
@@ -140,7 +141,7 @@ struct SchedulerHealingTests {
             #expect(!status.balancerReachable)
             #expect(status.lastDecision == nil, "no decision without the balancer's counters")
             let ticks = try scheduler.history.samples(since: 0).count
-            #expect(ticks >= 3 && ticks <= 8, "\(ticks) ticks")
+            #expect(ticks >= 1 && ticks <= 8, "\(ticks) ticks")  // without backoff: 25
             #expect(try await ProcessProvider(configuration: .init(stateDirectory: state)).instances().isEmpty, "nothing made blind")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
