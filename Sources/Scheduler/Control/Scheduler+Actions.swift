@@ -4,8 +4,16 @@ import Foundation
 extension Scheduler {
     /// An action the loop decided on; runs in its own child task, one at a time.
     enum Work: Sendable {
-        case scaleUp(reason: String)
-        case scaleDown(reason: String, statuses: [InstanceStatus])
+        /// Whether doing it starts the cooldown (the decision's say; repairs never do).
+        var startsCooldown: Bool {
+            switch self {
+            case .scaleUp(_, let starts), .scaleDown(_, _, let starts): starts
+            case .replace, .removeStuck: false
+            }
+        }
+
+        case scaleUp(reason: String, startsCooldown: Bool)
+        case scaleDown(reason: String, statuses: [InstanceStatus], startsCooldown: Bool)
         /// A created instance that is broken (unhealthy too long, stopped, or never served): a
         /// new one first, then the old one goes.
         case replace(name: String, reason: String)
@@ -76,10 +84,10 @@ extension Scheduler {
         var kind = "scale_up"
         var succeeded = false
         switch work {
-        case .scaleUp(let reason):
-            record(.scaleUp, reason: reason)
+        case .scaleUp(let reason, let startsCooldown):
+            record(.scaleUp, reason: reason, startsCooldown: startsCooldown)
             succeeded = await addInstance() != nil
-        case .scaleDown(let reason, let statuses):
+        case .scaleDown(let reason, let statuses, let startsCooldown):
             kind = "scale_down"
             // The newest instance the autoscaler made; found ones are never removed.
             let candidates = statuses.filter { $0.origin == .created && $0.health != .draining }
@@ -87,7 +95,7 @@ extension Scheduler {
                 record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
                 break
             }
-            record(.scaleDown, instance: target.name, reason: reason)
+            record(.scaleDown, instance: target.name, reason: reason, startsCooldown: startsCooldown)
             succeeded = await removeInstance(target.name)
         case .replace(let name, let reason):
             kind = "replace"

@@ -163,16 +163,16 @@ public final class Scheduler: Service, Sendable {
                     state.lastDecisionTime = Date()
                     if work == nil, !state.busy {
                         switch decision.action {
-                        case .scaleUp: work = .scaleUp(reason: decision.reason)
-                        case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live)
+                        case .scaleUp: work = .scaleUp(reason: decision.reason, startsCooldown: decision.startsCooldown)
+                        case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live, startsCooldown: decision.startsCooldown)
                         case .none: break
                         }
                     }
                 }
             }
-            if work != nil {
+            if let work {
                 state.busy = true
-                if decision?.startsCooldown ?? true { state.lastAction = now }
+                if work.startsCooldown { state.lastAction = now }
             }
             let sample = Sample(
                 time: Date().timeIntervalSince1970, inService: inService, pending: pending, desired: state.desired,
@@ -260,8 +260,9 @@ public final class Scheduler: Service, Sendable {
     // MARK: Events
 
     @discardableResult
-    func record(_ kind: ScalingEvent.Kind, instance: String? = nil, reason: String) -> ScalingEvent {
-        var event = ScalingEvent(time: Date().timeIntervalSince1970, kind: kind, instance: instance, reason: reason)
+    func record(_ kind: ScalingEvent.Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false) -> ScalingEvent {
+        var event = ScalingEvent(
+            time: Date().timeIntervalSince1970, kind: kind, instance: instance, reason: reason, startsCooldown: startsCooldown)
         do {
             event = try history.record(event)
         } catch {

@@ -1,3 +1,4 @@
+import AutoscalerCore
 import Foundation
 import GRDB
 
@@ -44,6 +45,10 @@ public final class History: Sendable {
                 t.column("reason", .text).notNull()
             }
         }
+        migrator.registerMigration("v2: events that start the cooldown") { db in
+            try db.alter(table: "events") { t in t.add(column: "startsCooldown", .boolean).notNull().defaults(to: false) }
+            try db.execute(sql: "UPDATE events SET startsCooldown = 1 WHERE kind IN ('scale_up', 'scale_down')")
+        }
         return migrator
     }
 
@@ -74,11 +79,10 @@ public final class History: Sendable {
         }
     }
 
-    /// The time of the last scaling action (for the cooldown after a restart).
+    /// The time of the last action that started the cooldown (to resume it after a restart).
     public func lastActionTime() throws -> Double? {
         try database.read { db in
-            let kinds = [ScalingEvent.Kind.scaleUp, .scaleDown, .replace].map(\.rawValue)
-            return try Double.fetchOne(db, sql: "SELECT MAX(time) FROM events WHERE kind IN (?, ?, ?)", arguments: StatementArguments(kinds))
+            try Double.fetchOne(db, sql: "SELECT MAX(time) FROM events WHERE startsCooldown")
         }
     }
 
@@ -91,5 +95,3 @@ public final class History: Sendable {
         }
     }
 }
-
-import AutoscalerCore

@@ -34,18 +34,19 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
     public var kind: Kind
     public var instance: String?
     public var reason: String
+    /// A scaling action that starts the cooldown (a restart resumes it from the last of these);
+    /// bringing the group within min and max, and repairs, do not.
+    public var startsCooldown: Bool
 
-    public init(time: Double, kind: Kind, instance: String? = nil, reason: String) {
+    public init(time: Double, kind: Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false) {
         self.time = time
         self.kind = kind
         self.instance = instance
         self.reason = reason
+        self.startsCooldown = startsCooldown
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
-
-    /// Kinds that start the cooldown.
-    public var isAction: Bool { kind == .scaleUp || kind == .scaleDown || kind == .replace }
 }
