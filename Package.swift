@@ -145,6 +145,7 @@ let package = Package(
         .target(
             name: "ClientSimulator",
             dependencies: [
+                "AutoscalerCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,7 +207,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore",
+                "LoadBalancer", "AutoscalerCore", "ClientSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

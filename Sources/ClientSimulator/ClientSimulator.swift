@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AutoscalerCore
 import Foundation
 import Logging
 import NIOCore
@@ -192,13 +193,5 @@ final class InFlight: Sendable {
 
     func leave() {
         count.subtract(1, ordering: .relaxed)
-    }
-}
-
-extension Duration {
-    /// Seconds as a `Double`.
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) / 1e18
     }
 }

@@ -28,6 +28,9 @@ final class ProxyExchange {
     /// When the request head arrived, for the duration histogram.
     let startedAt: NIODeadline
 
+    /// Time since the request head arrived.
+    var elapsedNanoseconds: Int64 { (NIODeadline.now() - startedAt).nanoseconds }
+
     init(
         head: HTTPRequestHead, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
         startedAt: NIODeadline

@@ -96,7 +96,7 @@ extension ProxyHandler {
                 return
             }
         }
-        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
+        context.durations.record(nanoseconds: exchange.elapsedNanoseconds)
         self.exchange = nil
         if !exchange.requestEnded { discarding = true }
         respondError(.badGateway, "backend \(backend.name) failed", keepAlive: exchange.requestEnded && exchange.keepAlive)
@@ -113,7 +113,7 @@ extension ProxyHandler {
 
     func finish() {
         guard let exchange else { return }
-        context.durations.record(nanoseconds: (NIODeadline.now() - exchange.startedAt).nanoseconds)
+        context.durations.record(nanoseconds: exchange.elapsedNanoseconds)
         responseTimer.clear()
         exchange.connection?.handler.delegate = nil
         exchange.backend.inFlight.add(-1, ordering: .relaxed)

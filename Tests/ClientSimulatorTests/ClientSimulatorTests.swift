@@ -8,24 +8,9 @@ import Testing
 /// The simulator against a real balancer in front of real `webserver` processes.
 @Suite("clientsim against real servers")
 struct ClientSimulatorTests {
-    /// A constant `rate` to 127.0.0.1:`port` for `seconds`, with `?work=` and a concurrency cap.
-    static func run(
-        port: Int, path: String = "/", rate: Double, seconds: Double, work: Int? = nil, concurrency: Int = 256
-    ) async throws -> LoadReport {
-        var configuration = ClientSimulator.Configuration()
-        configuration.target = .init(host: "127.0.0.1", port: port, path: path)
-        configuration.pattern = .constant(rate: rate)
-        configuration.duration = seconds
-        configuration.workMilliseconds = work
-        configuration.concurrency = concurrency
-        let simulator = ClientSimulator(configuration: configuration, logger: Logger(label: "test"))
-        try await simulator.run()
-        return simulator.report
-    }
-
     @Test func achievedRateIsTheAskedRate() async throws {
         try await BalancerHarness.with(backends: 2) { lb in
-            let report = try await Self.run(port: lb.proxyPort, rate: 40, seconds: 3)
+            let report = try await ConstantLoad.run(port: lb.proxyPort, rate: 40, seconds: 3)
             #expect(report.sent == 120)
             #expect(report.ok == 120 && report.errorsTotal == 0 && report.skippedAtCap == 0)
             #expect(abs(report.achievedRate - 40) / 40 < 0.05, "achieved \(report.achievedRate) req/s")
@@ -39,8 +24,8 @@ struct ClientSimulatorTests {
     /// loop would wait for each answer, send at the server's pace, and report ~100 ms.
     @Test func slowServerRaisesReportedLatency() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
-            let relaxed = try await Self.run(port: lb.proxyPort, rate: 4, seconds: 2, work: 100)
-            let overloaded = try await Self.run(port: lb.proxyPort, rate: 20, seconds: 2, work: 100)
+            let relaxed = try await ConstantLoad.run(port: lb.proxyPort, rate: 4, seconds: 2, work: 100)
+            let overloaded = try await ConstantLoad.run(port: lb.proxyPort, rate: 20, seconds: 2, work: 100)
             #expect(relaxed.sent == 8 && overloaded.sent == 40)
             // Relative, not a timed bound: on a busy machine the relaxed run is slower too.
             #expect(overloaded.latencyMilliseconds.p50 > 2 * relaxed.latencyMilliseconds.p50)
@@ -51,7 +36,7 @@ struct ClientSimulatorTests {
 
     @Test func concurrencyCapSkipsAndCounts() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
-            let report = try await Self.run(port: lb.proxyPort, rate: 20, seconds: 1, work: 200, concurrency: 2)
+            let report = try await ConstantLoad.run(port: lb.proxyPort, rate: 20, seconds: 1, work: 200, concurrency: 2)
             #expect(report.scheduled == 20)
             #expect(report.skippedAtCap > 10)
             #expect(report.sent + report.skippedAtCap == report.scheduled)
@@ -60,12 +45,12 @@ struct ClientSimulatorTests {
 
     @Test func errorsAreCountedByKind() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
-            let unavailable = try await Self.run(port: lb.proxyPort, rate: 10, seconds: 0.5)
+            let unavailable = try await ConstantLoad.run(port: lb.proxyPort, rate: 10, seconds: 0.5)
             #expect(unavailable.errors == [.http5xx: 5])
-            let missing = try await Self.run(port: lb.adminPort, path: "/no-such-path", rate: 10, seconds: 0.5)
+            let missing = try await ConstantLoad.run(port: lb.adminPort, path: "/no-such-path", rate: 10, seconds: 0.5)
             #expect(missing.errors == [.http4xx: 5])
         }
-        let refused = try await Self.run(port: 1, rate: 10, seconds: 0.5)
+        let refused = try await ConstantLoad.run(port: 1, rate: 10, seconds: 0.5)
         #expect(refused.errors == [.refused: 5])
     }
 

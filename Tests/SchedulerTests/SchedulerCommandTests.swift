@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import AutoscalerCore
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Scheduler
 import TestSupport
 import Testing
@@ -120,6 +122,3 @@ struct SchedulerCommandTests {
         #expect(unreachable.status != 0 && unreachable.stderr.contains("admin URL"))
     }
 }
-
-import NIOCore
-import NIOHTTP1

@@ -46,16 +46,6 @@ struct SchedulerLoopTests {
         }
     }
 
-    static func traffic(port: Int, rate: Double, seconds: Double) async throws -> LoadReport {
-        var configuration = ClientSimulator.Configuration()
-        configuration.target = .init(host: "127.0.0.1", port: port, path: "/")
-        configuration.pattern = .constant(rate: rate)
-        configuration.duration = seconds
-        let simulator = ClientSimulator(configuration: configuration, logger: Logger(label: "clientsim"))
-        try await simulator.run()
-        return simulator.report
-    }
-
     @Test func scalesUpUnderLoadAndDownAfterWithoutAFailedRequest() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             try await Self.withScheduler(lb) { configuration in
@@ -73,7 +63,7 @@ struct SchedulerLoopTests {
                 try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
 
                 // 24 req/s on one instance is 48 per 2 s window > 10: scale up, then again.
-                async let busy = Self.traffic(port: lb.proxyPort, rate: 24, seconds: 6)
+                async let busy = ConstantLoad.run(port: lb.proxyPort, rate: 24, seconds: 6)
                 try await Self.waitUntil(15, "a scale-up") { scheduler.status.inService >= 2 }
                 let high = try await busy
                 #expect(high.errorsTotal == 0, "\(high.errors)")
@@ -85,7 +75,7 @@ struct SchedulerLoopTests {
 
                 // 1 req/s over two or three instances is under 2 per instance per window: scale down
                 // one at a time to the minimum, while traffic flows, without a failed request.
-                async let quiet = Self.traffic(port: lb.proxyPort, rate: 2, seconds: 14)
+                async let quiet = ConstantLoad.run(port: lb.proxyPort, rate: 2, seconds: 14)
                 try await Self.waitUntil(25, "scale-down to the minimum") {
                     let left = try await lb.provider.instances().count
                     return scheduler.status.inService == 1 && scheduler.status.pending == 0 && left == 1

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The times at which requests are due, from a pattern: evenly spaced at the current rate, or a
 /// Poisson process with that rate. A sequence of seconds since start, ending at `duration`.
 ///
@@ -74,5 +76,3 @@ public struct ArrivalSchedule: Sequence, IteratorProtocol, Sendable {
         }
     }
 }
-
-import Foundation

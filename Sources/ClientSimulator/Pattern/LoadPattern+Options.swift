@@ -1,3 +1,5 @@
+import Foundation
+
 /// Building a pattern from the command line's words and numbers, with the defaults each kind uses.
 extension LoadPattern {
     public enum Kind: String, Sendable, CaseIterable {
@@ -57,9 +59,9 @@ extension LoadPattern {
     public static func parseTrace(_ text: String) throws(OptionError) -> [TracePoint] {
         var points: [TracePoint] = []
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimming(" \t\r")
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ",").map { $0.trimming(" \t") }
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count == 2, let seconds = Double(fields[0]), let rate = Double(fields[1]) else {
                 if points.isEmpty && index == 0 && fields.count == 2 && Double(fields[0]) == nil { continue }  // header
                 throw OptionError(message: "trace line \(index + 1): expected 'seconds,rate', got '\(line)'")
@@ -74,14 +76,5 @@ extension LoadPattern {
         }
         guard !points.isEmpty else { throw OptionError(message: "trace has no rows") }
         return points
-    }
-}
-
-extension StringProtocol {
-    func trimming(_ set: String) -> String {
-        let characters = Set(set)
-        let start = firstIndex { !characters.contains($0) } ?? endIndex
-        let end = lastIndex { !characters.contains($0) }.map { index(after: $0) } ?? start
-        return String(self[start..<Swift.max(start, end)])
     }
 }

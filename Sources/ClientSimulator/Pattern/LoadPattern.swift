@@ -1,3 +1,5 @@
+import Foundation
+
 /// How the request rate changes over time: a pure function from seconds since start to requests
 /// per second. Schedules and tests are built on it; nothing here sleeps or sends.
 public enum LoadPattern: Sendable, Equatable {
@@ -83,5 +85,3 @@ extension Double {
         return text
     }
 }
-
-import Foundation

@@ -5,15 +5,11 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 
 /// The scheduler's HTTP API (DESIGN.md) on Hummingbird: status, instances, history, manual
 /// scaling (token), Prometheus metrics.
 public struct SchedulerAPI: Sendable {
     public let scheduler: Scheduler
-    /// The bound port once listening (for port 0).
-    public let boundPort = SharedPort()
-
     public init(scheduler: Scheduler) {
         self.scheduler = scheduler
     }
@@ -66,12 +62,10 @@ public struct SchedulerAPI: Sendable {
             return try APIResponse.json(ScaleRequest(desired: target), status: .accepted)
         }
         let configuration = scheduler.configuration
-        let port = boundPort
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.apiHost, port: configuration.apiPort), serverName: nil),
             onServerRunning: { channel in
-                port.set(channel.localAddress?.port)
                 scheduler.logger.info("API listening", metadata: ["address": "\(configuration.apiHost):\(channel.localAddress?.port ?? 0)"])
             },
             logger: Logger(label: "scheduler.api"))
@@ -80,7 +74,7 @@ public struct SchedulerAPI: Sendable {
     /// Server-sent events: `sample` (one per tick, which also keeps the stream alive) and `event`
     /// items as JSON; ends on graceful shutdown or when the client leaves.
     static func stream(_ feed: Feed, to writer: inout any ResponseBodyWriter) async throws {
-        let (items, stop) = feed.subscribeStoppable()
+        let (items, stop) = feed.subscribe()
         try await writer.write(ByteBuffer(string: ": connected\n\n"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -119,17 +113,4 @@ public struct EventList: Codable, Sendable {
 
 public struct SampleList: Codable, Sendable {
     public var samples: [Sample]
-}
-
-/// A port learned once a server listens.
-public final class SharedPort: Sendable {
-    private let value = Mutex<Int?>(nil)
-
-    public init() {}
-
-    func set(_ port: Int?) {
-        value.withLock { $0 = port }
-    }
-
-    public var port: Int? { value.withLock { $0 } }
 }

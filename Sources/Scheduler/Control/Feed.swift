@@ -18,7 +18,7 @@ public final class Feed: Sendable {
     }
 
     /// A stream of what happens from now on, and a way to end it (graceful shutdown).
-    public func subscribeStoppable() -> (AsyncStream<Item>, @Sendable () -> Void) {
+    public func subscribe() -> (AsyncStream<Item>, @Sendable () -> Void) {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingNewest(256))
         continuation.onTermination = { [weak self] _ in
@@ -26,10 +26,5 @@ public final class Feed: Sendable {
         }
         listeners.withLock { $0[id] = continuation }
         return (stream, { continuation.finish() })
-    }
-
-    /// A stream of what happens from now on; it ends when the listener stops iterating.
-    public func subscribe() -> AsyncStream<Item> {
-        subscribeStoppable().0
     }
 }
