@@ -31,14 +31,22 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-base=$((41000 + RANDOM % 9000)); lb=$base admin=$((base + 1)) api=$((base + 2))
+# Below the kernel's ephemeral range (32768+), so that no outgoing connection holds one of them.
+base=$((22000 + RANDOM % 8000)); lb=$base admin=$((base + 1)) api=$((base + 2))
 "$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
 "$BIN/scheduler" --provider process --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
     --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --token dashboard-test \
     --history "$work/history.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
 url=http://127.0.0.1:$api/
 in_service() { curl -fsS -m 2 ${url}api/v1/status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["inService"])' 2>/dev/null || echo 0; }
-wait_until() { local until=$((SECONDS + $1)); while [ "$(in_service)" != "$2" ]; do [ $SECONDS -lt $until ] || fail "timed out waiting for $2 in service"; sleep 0.3; done; }
+wait_until() {
+    local until=$((SECONDS + $1))
+    while [ "$(in_service)" != "$2" ]; do
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -5 "$work"/*.log >&2; fail "a process exited"; }; done
+        [ $SECONDS -lt $until ] || { tail -5 "$work"/*.log >&2; fail "timed out waiting for $2 in service"; }
+        sleep 0.3
+    done
+}
 wait_until 30 2
 
 # One page load, driven through the DevTools protocol: the count changes on the open page (live,
