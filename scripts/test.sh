@@ -116,6 +116,24 @@ wait_for() { # $1 seconds, $2 description, $3... command that succeeds when done
     until "$@"; do [ $SECONDS -lt $until ] || { tail -20 "$work/scheduler.log"; fail "timed out waiting for $what"; }; sleep 0.5; done
 }
 wait_for 60 "web_vm1 and web_vm2 in service" bash -c 'curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null | grep -q "\"inService\":2"'
+# What a user feels, not only the status: 50 sequential requests on one kept-alive connection
+# through the balancer to the VMs (busybox httpd ends its answers by closing the connection),
+# against the same straight to a VM.
+latency() { # URL → "p50 p99" in ms of 50 sequential requests on one connection; fails on any error
+    local urls=() i
+    for i in $(seq 50); do urls+=("$1"); done
+    curl -fsS -m 30 -o /dev/null -w '%{http_code} %{time_total} %{time_starttransfer} %{time_pretransfer}\n' "${urls[@]}" | python3 -c '
+import sys
+rows = [line.split() for line in sys.stdin if line.strip()]
+if len(rows) != 50 or any(r[0] != "200" for r in rows): sys.exit("statuses: %s" % [r[0] for r in rows])
+# Per request: its total time less the time curl spent before sending it (connect on the first).
+t = sorted((float(r[1]) - float(r[3])) * 1000 for r in rows)
+print("%.1f %.1f" % (t[24], t[49]))'
+}
+read -r direct_p50 direct_p99 < <(latency "http://127.0.0.1:18081/") || fail "requests straight to web_vm1 failed"
+read -r lb_p50 lb_p99 < <(latency "http://127.0.0.1:18280/") || fail "requests through the balancer failed"
+echo "50 sequential requests, one connection: straight to web_vm1 p50 $direct_p50 ms p99 $direct_p99 ms; through the balancer p50 $lb_p50 ms p99 $lb_p99 ms"
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 100 else 1)' "$lb_p99" || fail "p99 through the balancer is $lb_p99 ms (bound 100 ms)"
 load_start=$(date +%s.%N)
 "$BIN/clientsim" constant --rate 20 --duration 300 --url http://127.0.0.1:18280/ --status-interval 5 --json "$work/client.json" \
     --log-level error >"$work/client.log" 2>&1 &
@@ -134,8 +152,11 @@ kill -TERM "$client"; wait "$client" || true   # TERM: a background job of a scr
 # No load now (and --scale-down-threshold 0 never removes on its own): a manual request does.
 curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
 wait_for 60 "$added removed" bash -c "! virsh -q -c $URI list --all --name | grep -qx $added"
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); print("clients: %d sent, %d ok, %d errors" % (r["sent"], r["ok"], e)); sys.exit(1 if e else 0)' "$work/client.json" ||
-    fail "clients saw errors while the scheduler scaled"
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); l=r["latencyMilliseconds"]
+print("clients: %d sent, %d ok, %d errors, %d skipped; p50 %.1f ms, p99 %.1f ms, max %.1f ms (bound p99 < 1000 ms)" % (r["sent"], r["ok"], e, r["skippedAtCap"], l["p50"], l["p99"], l["max"]))
+sys.exit(1 if e or r["skippedAtCap"] or l["p99"] >= 1000 else 0)' "$work/client.json" ||
+    fail "clients saw errors, skipped requests or a p99 over 1 s while the scheduler scaled"
 cleanup_stack
 trap - EXIT
 rm -rf "$work"

@@ -24,6 +24,8 @@ public final class Backend: Sendable {
         var consecutiveFailures = 0
         /// Added through the admin API: one passing check makes it healthy.
         var awaitingFirstCheck: Bool
+        /// When it was last found unhealthy, for letting it back in without active checks.
+        var downSince: ContinuousClock.Instant?
     }
 
     init(name: String, endpoint: Endpoint, healthy: Bool) {
@@ -66,10 +68,27 @@ public final class Backend: Sendable {
             } else {
                 status.consecutiveFailures += 1
                 status.consecutivePasses = 0
-                if status.healthy && (immediate || status.consecutiveFailures >= fall) { status.healthy = false }
+                if status.healthy && (immediate || status.consecutiveFailures >= fall) {
+                    status.healthy = false
+                    status.downSince = .now
+                }
             }
             publish(status)
             return status.healthy == before ? nil : status.healthy
+        }
+    }
+
+    /// With active checks off, nothing else would ever find a backend that a passive failure took
+    /// out healthy again: it is let back in once `failTimeout` has passed (nginx's `fail_timeout`),
+    /// and the next failure takes it out again. Returns whether it came back.
+    func reviveAfterPassiveFailure(now: ContinuousClock.Instant, failTimeout: Duration) -> Bool {
+        status.withLock { status in
+            guard !status.healthy, let since = status.downSince, now - since >= failTimeout else { return false }
+            status.healthy = true
+            status.downSince = nil
+            status.consecutiveFailures = 0
+            publish(status)
+            return true
         }
     }
 

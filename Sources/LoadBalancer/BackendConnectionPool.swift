@@ -55,7 +55,10 @@ package final class BackendConnectionPool {
     static func configureBackendPipeline(_ channel: any Channel, handler: BackendHandler) throws {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ProxyRequestEncoder())
-        try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        // Interim answers are forwarded, not dropped: a client that sent `Expect: 100-continue`
+        // waits for the `100` before it sends the body.
+        try sync.addHandler(
+            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
         try sync.addHandler(handler)
     }
 

@@ -24,12 +24,29 @@ final class HealthChecker: Service {
 
     func run() async throws {
         guard configuration.enabled else {
-            try? await gracefulShutdown()
+            await reviveFailedBackends()
             return
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await checkAll()
             try? await Task.sleep(for: configuration.interval)
+        }
+    }
+
+    /// Without active checks: lets backends that a passive failure took out back in after the
+    /// fail timeout, checking a few times a timeout, until shutdown.
+    func reviveFailedBackends() async {
+        let period = min(configuration.failTimeout / 4, .seconds(1))
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let now = ContinuousClock.now
+                for backend in self.pool.all where backend.reviveAfterPassiveFailure(now: now, failTimeout: self.configuration.failTimeout) {
+                    self.logger.info(
+                        "backend back in after the fail timeout",
+                        metadata: ["backend": "\(backend.name)", "address": "\(backend.endpoint)"])
+                }
+                try await Task.sleep(for: period)
+            }
         }
     }
 

@@ -35,7 +35,8 @@ extension LoadBalancer {
         public init() {}
     }
 
-    /// Active health checks, as HAProxy does them.
+    /// Active health checks, as HAProxy does them; without them, a backend that failed a request
+    /// is left out for `failTimeout` (default 10 s), as nginx does.
     public struct HealthCheckConfiguration: Sendable {
         public var interval: Duration = .seconds(2)
         public var timeout: Duration = .seconds(1)
@@ -44,6 +45,8 @@ extension LoadBalancer {
         /// Checked first; a 404 there falls back to `/`.
         public var path = "/healthz"
         public var enabled = true
+        /// With active checks off: how long a backend that failed a request is left out.
+        public var failTimeout: Duration = .seconds(10)
 
         public init() {}
     }

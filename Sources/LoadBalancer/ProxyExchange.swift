@@ -18,6 +18,9 @@ final class ProxyExchange {
     var requestEnded = false
     var responseStarted = false
     var keepAlive: Bool
+    /// The backend connection may serve another request after this response: it was not ended by
+    /// a close, nor framed two ways, nor marked `Connection: close`.
+    var backendReusable = true
     var retried = false
     /// The connection came from the idle pool: if it fails before any answer, the backend most
     /// likely closed it while idle (its keep-alive timeout), which says nothing about its health.

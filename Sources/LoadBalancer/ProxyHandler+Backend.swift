@@ -7,6 +7,8 @@ extension ProxyHandler {
     func backendRead(_ part: HTTPClientResponsePart) {
         guard let exchange, let context = channelContext else { return }
         switch part {
+        case .head(let response) where response.status.code < 200:
+            forwardInterim(response, exchange: exchange, context: context)
         case .head(let response):
             exchange.responseStarted = true
             if quiescing { exchange.keepAlive = false }
@@ -15,14 +17,22 @@ extension ProxyHandler {
             var head = response
             if head.version != exchange.clientVersion { head.version = exchange.clientVersion }
             if Self.needsHopByHopRemoval(head.headers) { Self.removeHopByHop(&head.headers) }
-            let framed = head.headers.contains(name: "content-length") || response.status.code < 200
-                || response.status == .noContent || response.status == .notModified || exchange.method == .HEAD
+            let framing = ResponseFraming(response, method: exchange.method)
+            // A backend connection is kept only when its next answer can be told from this one.
+            exchange.backendReusable = response.isKeepAlive && framing.isReusable
             if exchange.clientVersion.minor == 0 {
+                // No chunked framing in HTTP/1.0: a body without a length ends with the connection.
                 head.headers.remove(name: "transfer-encoding")
-                if !framed { exchange.keepAlive = false }
+                if !framing.hasLengthForHTTP10 { exchange.keepAlive = false }
                 if exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
-            } else if response.headers.contains(name: "transfer-encoding") {
+            } else if framing == .chunked {
                 head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            } else if framing == .untilClose && exchange.keepAlive {
+                // The backend ends this body by closing (RFC 9112 6.3 rule 8). Sent on as is, the
+                // client would wait for a close that a kept-alive connection never makes; chunked,
+                // it sees the end when the backend closes and keeps its connection (HAProxy and
+                // nginx do the same for HTTP/1.1 clients).
+                head.headers.add(name: "transfer-encoding", value: "chunked")
             }
             if !exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
             encoder.bodyAllowed = exchange.method != .HEAD
@@ -31,7 +41,7 @@ extension ProxyHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
             let keepAlive = exchange.keepAlive
-            let reusable = exchange.requestEnded
+            let reusable = exchange.requestEnded && exchange.backendReusable
             let connection = exchange.connection
             finish()
             if let connection {
@@ -48,6 +58,21 @@ extension ProxyHandler {
         }
     }
 
+    /// An interim answer (`100 Continue`, `103 Early Hints`) goes to an HTTP/1.1 client at once;
+    /// the exchange goes on waiting for the final one. HTTP/1.0 clients cannot take them (RFC 9110
+    /// 15.2). A `101` is never asked for (`Upgrade` is not forwarded), so it is a broken answer.
+    private func forwardInterim(_ response: HTTPResponseHead, exchange: ProxyExchange, context: ChannelHandlerContext) {
+        guard response.status != .switchingProtocols else {
+            exchange.connection?.channel.close(promise: nil)
+            return
+        }
+        guard exchange.clientVersion.minor >= 1 else { return }
+        var head = response
+        if head.version != exchange.clientVersion { head.version = exchange.clientVersion }
+        if Self.needsHopByHopRemoval(head.headers) { Self.removeHopByHop(&head.headers) }
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
     func backendReadComplete() {
         channelContext?.flush()
     }
@@ -60,9 +85,12 @@ extension ProxyHandler {
     func backendClosed() {
         guard let exchange else { return }
         if exchange.responseStarted {
-            // Cut off mid-response: nothing can be said to the client any more.
+            // Cut off mid-response (a close-delimited body ended before this, with `.end`): the
+            // client gets what came and then a close without the end of the framing (short of the
+            // Content-Length, or no last chunk), so it sees the truncation.
             exchange.backend.failures.add(1, ordering: .relaxed)
             finish()
+            channelContext?.flush()
             channelContext?.close(promise: nil)
         } else {
             backendFailed()

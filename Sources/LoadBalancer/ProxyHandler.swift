@@ -256,8 +256,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Ends the current request with an error (the exchange, if any, is already finished).
     private func fail(_ status: HTTPResponseStatus, _ message: String, close: Bool) {
         if let exchange {
-            exchange.connection?.channel.close(promise: nil)
+            // Detached before the close: closing calls back `backendClosed`, which would answer 502.
+            let connection = exchange.connection
             finish()
+            connection?.channel.close(promise: nil)
         }
         discarding = true
         respondError(status, message, keepAlive: !close)

@@ -34,6 +34,8 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     var config: String?
     @Option(help: "Seconds between active health checks (default 2).") var checkInterval: Double?
     @Flag(help: "Turn active health checks off.") var noHealthChecks = false
+    @Option(help: "With --no-health-checks: seconds a backend that failed a request is left out (default 10).")
+    var failTimeout: Double?
     @Option(help: "Seconds to wait for a backend's response (default 30).") var responseTimeout: Double?
     @Option(help: "Largest request body in bytes (default: no limit).") var maxBodyBytes: Int?
     @Option(help: "Most client connections at once (default 10000).") var maxConnections: Int?
@@ -127,6 +129,10 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             result.health.interval = .milliseconds(Int64(checkInterval * 1000))
         }
         result.health.enabled = !noHealthChecks
+        if let failTimeout {
+            guard failTimeout > 0 else { throw ConfigurationError(message: "--fail-timeout must be positive") }
+            result.health.failTimeout = .milliseconds(Int64(failTimeout * 1000))
+        }
         if let responseTimeout {
             guard responseTimeout > 0 else { throw ConfigurationError(message: "--response-timeout must be positive") }
             result.responseTimeout = .milliseconds(Int64(responseTimeout * 1000))
