@@ -121,8 +121,8 @@ wait_for 60 "web_vm1 and web_vm2 in service" bash -c 'curl -fsS -m 2 http://127.
 # against the same straight to a VM.
 latency() { # URL → "p50 p99" in ms of 50 sequential requests on one connection; fails on any error
     local urls=() i
-    for i in $(seq 50); do urls+=("$1"); done
-    curl -fsS -m 30 -o /dev/null -w '%{http_code} %{time_total} %{time_starttransfer} %{time_pretransfer}\n' "${urls[@]}" | python3 -c '
+    for i in $(seq 50); do urls+=(-o /dev/null "$1"); done
+    curl -fsS -m 30 -w '%{http_code} %{time_total} %{time_starttransfer} %{time_pretransfer}\n' "${urls[@]}" | python3 -c '
 import sys
 rows = [line.split() for line in sys.stdin if line.strip()]
 if len(rows) != 50 or any(r[0] != "200" for r in rows): sys.exit("statuses: %s" % [r[0] for r in rows])
