@@ -13,7 +13,8 @@ let package = Package(
         .executable(name: "loadbalancer", targets: ["loadbalancer"]),
         .executable(name: "clientsim", targets: ["clientsim"]),
         .executable(name: "scheduler", targets: ["scheduler"]),
-        .library(name: "AutoscalerCore", targets: ["AutoscalerCore"]),
+        .library(name: "AutoscalerAPI", targets: ["AutoscalerAPI"]),
+        .library(name: "InstanceProviders", targets: ["InstanceProviders"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
     dependencies: [
@@ -49,26 +50,51 @@ let package = Package(
             ]
         ),
         .target(name: "CProcessSpawn"),
+        // Runs blocking calls (libvirt RPCs, waiting for child processes) off the event loops and
+        // the cooperative pool; no dependencies.
+        .target(name: "BlockingIO"),
+        // What the processes say to each other: the balancer's wire types and admin client (behind
+        // the `Balancer` protocol), endpoints, HTTP probes, the user-facing errors. No libvirt: the
+        // balancer and the client simulator link this and nothing of the providers.
         .target(
-            name: "AutoscalerCore",
+            name: "AutoscalerAPI",
             dependencies: [
-                "Libvirt",
-                "CProcessSpawn",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // Where instances come from: libvirt domains and local `webserver` processes.
+        .target(
+            name: "InstanceProviders",
+            dependencies: [
+                "AutoscalerAPI",
+                "BlockingIO",
+                "Libvirt",
+                "CProcessSpawn",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // What every command shares: logging options, the one error path and exit codes.
         .target(
             name: "AutoscalerCLI",
             dependencies: [
-                "AutoscalerCore",
-                "Libvirt",
+                "AutoscalerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The provider options of the commands that make and remove instances.
+        .target(
+            name: "ProviderCLI",
+            dependencies: [
+                "AutoscalerCLI",
+                "AutoscalerAPI",
+                "InstanceProviders",
+                "Libvirt",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -86,7 +112,7 @@ let package = Package(
         .target(
             name: "APISupport",
             dependencies: [
-                "AutoscalerCore",
+                "AutoscalerAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -95,7 +121,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "AutoscalerCore", "APISupport",
+                "AutoscalerAPI", "InstanceProviders", "APISupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -108,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "scheduler",
             dependencies: [
-                "Scheduler", "AutoscalerCLI", "AutoscalerCore",
+                "Scheduler", "AutoscalerCLI", "ProviderCLI", "AutoscalerAPI", "InstanceProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,7 +143,7 @@ let package = Package(
         .target(
             name: "LoadBalancer",
             dependencies: [
-                "AutoscalerCore", "APISupport",
+                "AutoscalerAPI", "APISupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -145,7 +171,7 @@ let package = Package(
         .target(
             name: "ClientSimulator",
             dependencies: [
-                "AutoscalerCore",
+                "AutoscalerAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -177,8 +203,10 @@ let package = Package(
         .executableTarget(
             name: "scale-up",
             dependencies: [
-                "AutoscalerCore",
+                "AutoscalerAPI",
+                "InstanceProviders",
                 "AutoscalerCLI",
+                "ProviderCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -186,20 +214,26 @@ let package = Package(
         .executableTarget(
             name: "scale-down",
             dependencies: [
-                "AutoscalerCore",
+                "AutoscalerAPI",
+                "InstanceProviders",
                 "AutoscalerCLI",
+                "ProviderCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "LibvirtTests",
-            dependencies: ["Libvirt"]
+            dependencies: ["Libvirt", "BlockingIO"]
         ),
         .testTarget(
-            name: "AutoscalerCoreTests",
+            name: "AutoscalerAPITests",
+            dependencies: ["AutoscalerAPI"]
+        ),
+        .testTarget(
+            name: "InstanceProvidersTests",
             dependencies: [
-                "AutoscalerCore", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down",
+                "InstanceProviders", "AutoscalerAPI", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -207,7 +241,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore", "ClientSimulator",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +251,7 @@ let package = Package(
         .testTarget(
             name: "LoadBalancerTests",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore", "TestSupport", "webserver", "scale-up", "scale-down",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "TestSupport", "webserver", "scale-up", "scale-down",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -226,7 +260,7 @@ let package = Package(
         .testTarget(
             name: "ClientSimulatorTests",
             dependencies: [
-                "ClientSimulator", "TestSupport", "webserver", "clientsim", "LoadBalancer", "AutoscalerCore",
+                "ClientSimulator", "TestSupport", "webserver", "clientsim", "LoadBalancer", "AutoscalerAPI", "InstanceProviders",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -234,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests",
             dependencies: [
-                "Scheduler", "TestSupport", "webserver", "scheduler", "LoadBalancer", "AutoscalerCore", "ClientSimulator",
+                "Scheduler", "TestSupport", "webserver", "scheduler", "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -261,7 +295,7 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
         .executableTarget(
             name: "LoadBalancerBenchmarks",
             dependencies: [
-                "LoadBalancer", "AutoscalerCore", "Scheduler",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "Scheduler",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
 import Hummingbird
 import NIOCore

@@ -1,8 +1,18 @@
 import ArgumentParser
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
-import Libvirt
 import UnixSignals
+
+/// An error that a command reports as one line and a documented exit code.
+public protocol ReportableError: Error {
+    /// One line, without the command's name.
+    var commandLineMessage: String { get }
+    var exitCode: Int32 { get }
+}
+
+extension AutoscalerError: ReportableError {
+    public var commandLineMessage: String { description }
+}
 
 /// Turns any error into one line on stderr and the documented exit code, instead of a stack dump.
 public enum CommandFailure {
@@ -25,10 +35,8 @@ public enum CommandFailure {
                 }
                 throw CancellationError()
             }
-        } catch let error as AutoscalerError {
-            fail(command, error.description, code: error.exitCode)
-        } catch let error as LibvirtError {
-            fail(command, "libvirt: \(error.message)", code: 1)
+        } catch let error as any ReportableError {
+            fail(command, error.commandLineMessage, code: error.exitCode)
         } catch is CancellationError {
             fail(command, "interrupted; nothing half-made was left behind", code: 130)
         }

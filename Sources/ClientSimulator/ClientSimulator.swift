@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
 import Logging
 import NIOCore

@@ -1,5 +1,5 @@
 import APISupport
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
 import Hummingbird
 import Logging

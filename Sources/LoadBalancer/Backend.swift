@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Synchronization
 
 /// One server in the pool, shared by every event loop: its address, state and counters.

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Synchronization
 
 /// The set of backends and the choice of one per request.

@@ -1,5 +1,5 @@
 import NIOCore
-import AutoscalerCore
+import AutoscalerAPI
 
 extension LoadBalancer {
     /// Settings of the load balancer.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import AutoscalerCLI
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
 import LoadBalancer
 import NIOCore

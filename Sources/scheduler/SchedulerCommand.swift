@@ -1,6 +1,8 @@
 import ArgumentParser
 import AutoscalerCLI
-import AutoscalerCore
+import ProviderCLI
+import AutoscalerAPI
+import InstanceProviders
 import Foundation
 import Logging
 import Scheduler

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Foundation
 import LoadBalancer
 import NIOHTTP1

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import LoadBalancer
 import TestSupport
 import Testing

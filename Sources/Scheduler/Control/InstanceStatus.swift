@@ -1,4 +1,5 @@
-import AutoscalerCore
+import AutoscalerAPI
+import InstanceProviders
 import Foundation
 
 /// One instance as the scheduler sees it: the provider's view joined with the balancer's.

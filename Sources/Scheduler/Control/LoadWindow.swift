@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 
 /// The balancer's request counter over a sliding window: two reads of a monotonic counter give
 /// the requests between them, so a reading each second is enough for any window length.

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 
 extension Scheduler {
     /// How the control loop runs.

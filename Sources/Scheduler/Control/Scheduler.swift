@@ -1,4 +1,5 @@
-import AutoscalerCore
+import AutoscalerAPI
+import InstanceProviders
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,7 +13,7 @@ import Synchronization
 public final class Scheduler: Service, Sendable {
     public let configuration: Configuration
     public let provider: any InstanceProvider
-    public let balancer: BalancerAdminClient
+    public let balancer: any Balancer
     public let history: History
     public let metrics: SchedulerMetrics
     let logger: Logger
@@ -47,7 +48,7 @@ public final class Scheduler: Service, Sendable {
     }
 
     public init(
-        configuration: Configuration, provider: any InstanceProvider, balancer: BalancerAdminClient, history: History,
+        configuration: Configuration, provider: any InstanceProvider, balancer: any Balancer, history: History,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -220,9 +221,9 @@ public final class Scheduler: Service, Sendable {
         }
         if changed {
             if reachable {
-                logger.info("load balancer reachable again at \(configuration.balancerURL)")
+                logger.info("load balancer reachable again at \(balancer.location)")
             } else {
-                logger.warning("load balancer unreachable at \(configuration.balancerURL): \(error.map { "\($0)" } ?? "?"); holding, retrying every tick")
+                logger.warning("load balancer unreachable at \(balancer.location): \(error.map { "\($0)" } ?? "?"); holding, retrying every tick")
             }
         }
     }

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 
 /// Turns the current load into a decision: the policy's recommendation within ``ScalingRules``.
 ///

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Testing
 
 @Suite("Instance naming and endpoints")

@@ -1,13 +1,14 @@
+import AutoscalerAPI
 import Logging
 
 /// One scaling step by hand, as `scale-up` and `scale-down` do it, with the balancer kept in step.
 public struct ManualScaling: Sendable {
     public let provider: any InstanceProvider
     /// When set, a new instance is registered with the balancer and a removed one drained first.
-    public let balancer: BalancerAdminClient?
+    public let balancer: (any Balancer)?
     let logger: Logger
 
-    public init(provider: any InstanceProvider, balancer: BalancerAdminClient? = nil, logger: Logger) {
+    public init(provider: any InstanceProvider, balancer: (any Balancer)? = nil, logger: Logger) {
         self.provider = provider
         self.balancer = balancer
         self.logger = logger

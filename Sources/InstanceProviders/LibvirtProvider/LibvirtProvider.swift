@@ -1,4 +1,6 @@
+import AutoscalerAPI
 import Foundation
+import BlockingIO
 import Libvirt
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
-import AutoscalerCore
+import AutoscalerAPI
+import InstanceProviders
 import Foundation
 import Libvirt
 import Logging

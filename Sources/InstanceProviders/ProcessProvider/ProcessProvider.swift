@@ -1,5 +1,6 @@
+import AutoscalerAPI
 import Foundation
-import Libvirt
+import BlockingIO
 import Logging
 
 #if canImport(Glibc)

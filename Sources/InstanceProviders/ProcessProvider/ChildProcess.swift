@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import CProcessSpawn
 import Foundation
 

@@ -1,4 +1,4 @@
-import AutoscalerCore
+import AutoscalerAPI
 import Testing
 
 @Suite("latency histogram quantiles")

@@ -1,3 +1,5 @@
+import AutoscalerAPI
+
 extension LibvirtProvider {
     /// Settings of the libvirt provider.
     ///

@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import Foundation
 
 /// One web server the autoscaler knows: a libvirt domain or a local `webserver` process.

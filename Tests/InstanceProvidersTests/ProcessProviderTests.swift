@@ -1,5 +1,6 @@
 import AsyncHTTPClient
-import AutoscalerCore
+import AutoscalerAPI
+import InstanceProviders
 import Foundation
 import Logging
 import Testing

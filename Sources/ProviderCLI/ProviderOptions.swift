@@ -1,6 +1,9 @@
 import ArgumentParser
-import AutoscalerCore
+import AutoscalerAPI
+import AutoscalerCLI
 import Foundation
+import InstanceProviders
+import Libvirt
 import Logging
 
 /// The options that pick and configure an instance provider, shared by the commands.
@@ -56,3 +59,8 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
 extension ProviderKind: ExpressibleByArgument {}
 extension LibvirtProvider.DiskMode: ExpressibleByArgument {}
+
+extension LibvirtError: ReportableError {
+    public var commandLineMessage: String { "libvirt: \(message)" }
+    public var exitCode: Int32 { 1 }
+}

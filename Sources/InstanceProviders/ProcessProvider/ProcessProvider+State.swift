@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import Foundation
 
 #if canImport(Glibc)

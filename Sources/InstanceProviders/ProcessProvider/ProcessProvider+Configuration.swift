@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import Foundation
 
 extension ProcessProvider {

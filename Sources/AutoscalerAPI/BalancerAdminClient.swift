@@ -5,7 +5,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 
 /// Talks to the load balancer's admin API (DESIGN.md): stats, and adding and draining backends.
-public struct BalancerAdminClient: Sendable {
+public struct BalancerAdminClient: Balancer {
     /// `http://host:port`, without a path.
     public let baseURL: String
     /// Sent as `Authorization: Bearer` on mutating calls when set.
@@ -13,6 +13,10 @@ public struct BalancerAdminClient: Sendable {
     let client: HTTPClient
     /// Time allowed for one call; default 5 s.
     public var requestTimeout: Duration = .seconds(5)
+    /// How often ``drain(name:timeout:)`` asks whether the backend is gone; default 100 ms.
+    public var drainPollInterval: Duration = .milliseconds(100)
+
+    public var location: String { baseURL }
 
     /// Checks `url` (`http://host:port`); throws ``AutoscalerError/balancer(_:)`` when it is not one.
     public init(url: String, token: String? = nil, client: HTTPClient = BalancerAdminClient.sharedClient) throws {
@@ -57,13 +61,13 @@ public struct BalancerAdminClient: Sendable {
     }
 
     /// Drains a backend and waits until the balancer has let it go (in-flight requests finished).
-    public func drain(name: String, timeout: Duration, pollInterval: Duration = .milliseconds(100)) async throws {
+    public func drain(name: String, timeout: Duration) async throws {
         guard try await remove(name: name) else { return }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
             if try await !backends().contains(where: { $0.name == name }) { return }
-            try await Task.sleep(for: pollInterval)
+            try await Task.sleep(for: drainPollInterval)
         }
         throw AutoscalerError.balancer("\(name) still draining after \(Int(timeout.seconds)) s")
     }

@@ -1,3 +1,4 @@
+import AutoscalerAPI
 /// Makes, lists and removes web server instances: libvirt VMs or local processes.
 ///
 /// Implementations are safe to call from several tasks; blocking work runs off the cooperative pool.
