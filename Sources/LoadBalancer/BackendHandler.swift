@@ -36,6 +36,7 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        delegate?.backendErrored()
         context.close(promise: nil)
     }
 }

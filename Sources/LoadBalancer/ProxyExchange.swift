@@ -21,6 +21,10 @@ final class ProxyExchange {
     /// The backend connection may serve another request after this response: it was not ended by
     /// a close, nor framed two ways, nor marked `Connection: close`.
     var backendReusable = true
+    /// The body has neither length nor chunks: it ends when the backend closes.
+    var bodyEndsWithClose = false
+    /// The backend connection reported an error (a reset): a close that follows is no clean end.
+    var backendErrored = false
     var retried = false
     /// The connection came from the idle pool: if it fails before any answer, the backend most
     /// likely closed it while idle (its keep-alive timeout), which says nothing about its health.

@@ -20,12 +20,14 @@ extension ProxyHandler {
             let framing = ResponseFraming(response, method: exchange.method)
             // A backend connection is kept only when its next answer can be told from this one.
             exchange.backendReusable = response.isKeepAlive && framing.isReusable
+            exchange.bodyEndsWithClose = framing == .untilClose
             if exchange.clientVersion.minor == 0 {
                 // No chunked framing in HTTP/1.0: a body without a length ends with the connection.
                 head.headers.remove(name: "transfer-encoding")
                 if !framing.hasLengthForHTTP10 { exchange.keepAlive = false }
                 if exchange.keepAlive { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
-            } else if framing == .chunked {
+            } else if framing == .chunked || (framing == .none && response.headers.contains(name: "transfer-encoding")) {
+                // Chunked on; an answer to HEAD keeps saying what a GET would get.
                 head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
             } else if framing == .untilClose && exchange.keepAlive {
                 // The backend ends this body by closing (RFC 9112 6.3 rule 8). Sent on as is, the
@@ -39,6 +41,9 @@ extension ProxyHandler {
             context.write(wrapOutboundOut(.head(head)), promise: nil)
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end where exchange.bodyEndsWithClose && exchange.backendErrored:
+            // The decoder ends a close-delimited body at any close, a reset too: that one is a cut.
+            truncate(exchange)
         case .end(let trailers):
             let keepAlive = exchange.keepAlive
             let reusable = exchange.requestEnded && exchange.backendReusable
@@ -66,6 +71,8 @@ extension ProxyHandler {
             exchange.connection?.channel.close(promise: nil)
             return
         }
+        // The backend is alive and working on it: the response deadline starts again.
+        responseTimer.set(.now() + .nanoseconds(self.context.configuration.responseTimeout.nanoseconds), on: context.eventLoop)
         guard exchange.clientVersion.minor >= 1 else { return }
         var head = response
         if head.version != exchange.clientVersion { head.version = exchange.clientVersion }
@@ -85,16 +92,29 @@ extension ProxyHandler {
     func backendClosed() {
         guard let exchange else { return }
         if exchange.responseStarted {
-            // Cut off mid-response (a close-delimited body ended before this, with `.end`): the
-            // client gets what came and then a close without the end of the framing (short of the
-            // Content-Length, or no last chunk), so it sees the truncation.
-            exchange.backend.failures.add(1, ordering: .relaxed)
-            finish()
-            channelContext?.flush()
-            channelContext?.close(promise: nil)
+            // Cut off mid-response (a close-delimited body ended before this, with `.end`).
+            truncate(exchange)
         } else {
             backendFailed()
         }
+    }
+
+    /// The backend's connection failed (a reset, a parse error); its close follows.
+    func backendErrored() {
+        exchange?.backendErrored = true
+    }
+
+    /// The response was cut off after it started: the client gets what came and then a close
+    /// without the end of the framing (short of the Content-Length, or no last chunk), so it sees
+    /// the truncation; nothing else can be said to it any more.
+    private func truncate(_ exchange: ProxyExchange) {
+        exchange.backend.failures.add(1, ordering: .relaxed)
+        let connection = exchange.connection
+        finish()
+        connection?.channel.close(promise: nil)
+        // Flushed first: the parts decoded at the close were never followed by a read-complete.
+        channelContext?.flush()
+        channelContext?.close(promise: nil)
     }
 
     /// The backend failed before any response byte: retry once elsewhere when that is safe, else 502.

@@ -255,6 +255,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends the current request with an error (the exchange, if any, is already finished).
     private func fail(_ status: HTTPResponseStatus, _ message: String, close: Bool) {
+        if let exchange, exchange.responseStarted {
+            // The backend's answer is under way: no second head can follow; the cut says it.
+            let connection = exchange.connection
+            finish()
+            connection?.channel.close(promise: nil)
+            channelContext?.close(promise: nil)
+            return
+        }
         if let exchange {
             // Detached before the close: closing calls back `backendClosed`, which would answer 502.
             let connection = exchange.connection

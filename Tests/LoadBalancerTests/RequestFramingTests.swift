@@ -58,7 +58,7 @@ struct PassiveHealthTests {
         let script: ScriptedBackend.Script = { request in
             request.connection == 1 ? [.send("garbage\r\n\r\n")] : [.send(RequestFramingTests.ok)]
         }
-        try await ResponseFramingTests.withBackend(configure: { $0.health.failTimeout = .seconds(3) }, script) { lb, _ in
+        try await ResponseFramingTests.withBackend(configure: { $0.health.failTimeout = .seconds(5) }, script) { lb, _ in
             #expect(try await lb.request().status == 502)
             #expect(try await lb.stats().backends.first?.state == .down)
             #expect(try await lb.request().status == 503)

@@ -143,7 +143,64 @@ struct ResponseFramingTests {
             #expect(modern[2].body == "ok" && modern[5].body == "ok")
             #expect(old.map(\.status) == [200])
             #expect(old.first?.body == "ok")
-            #expect(backend.connectionsAccepted == 2)
+            // The HTTP/1.1 client's two requests went over one backend connection.
+            #expect(Set(backend.requests.prefix(2).map(\.connection)).count == 1)
+        }
+    }
+
+    @Test func interimAnswersRestartTheResponseDeadline() async throws {
+        // 300 ms to answer; the final answer comes 500 ms after the request, with interim ones
+        // every 200 ms: the backend is working, so no 504.
+        let script: ScriptedBackend.Script = { _ in
+            [
+                .pause(milliseconds: 200), .send("HTTP/1.1 100 Continue\r\n\r\n"), .pause(milliseconds: 200),
+                .send("HTTP/1.1 102 Processing\r\n\r\n"), .pause(milliseconds: 100),
+                .send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone"),
+            ]
+        }
+        try await Self.withBackend(configure: { $0.responseTimeout = .milliseconds(300) }, script) { lb, _ in
+            let port = lb.proxyPort
+            let answer = try await onThread { try RawHTTPClient(port: port).exchange(Self.get) }
+            #expect(answer.map(\.status) == [100, 102, 200])
+            #expect(answer.last?.body == "done")
+        }
+    }
+
+    @Test func aResetDuringACloseDelimitedBodyIsATruncation() async throws {
+        let script: ScriptedBackend.Script = { _ in
+            [.send("HTTP/1.1 200 OK\r\n\r\npart of it"), .pause(milliseconds: 50), .reset]
+        }
+        try await Self.withBackend(script) { lb, _ in
+            let port = lb.proxyPort
+            let (answer, closed) = try await onThread {
+                let client = try RawHTTPClient(port: port)
+                let answer = try client.exchange(Self.get)
+                return (answer, client.isClosedByServer())
+            }
+            #expect(answer.last?.status == 200)
+            #expect(answer.last?.complete == false, "a reset looked like the end: \(answer)")
+            #expect(closed)
+        }
+    }
+
+    @Test func aChunkedAnswerToAnHTTP10ClientEndsWithTheConnection() async throws {
+        let script: ScriptedBackend.Script = { _ in
+            [.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")]
+        }
+        try await Self.withBackend(script) { lb, backend in
+            let port = lb.proxyPort
+            let (first, second) = try await onThread {
+                let first = try RawHTTPClient(port: port)
+                let answer = try first.exchange("GET / HTTP/1.0\r\n\r\n")
+                return (answer, try RawHTTPClient(port: port).exchange("GET / HTTP/1.0\r\n\r\n"))
+            }
+            for answer in [first, second] {
+                #expect(answer.last?.framing == .close)
+                #expect(answer.last?.body == "hello world")
+                #expect(answer.last?.header("transfer-encoding") == nil)
+            }
+            // The backend's chunked answer ended cleanly: its connection was reused.
+            #expect(backend.requests.count == 2)
         }
     }
 

@@ -91,10 +91,17 @@ public final class RawHTTPClient {
                 }
                 guard let size = Int(line.prefix { $0 != ";" }, radix: 16) else { throw Failure.malformed("chunk size: \(line)") }
                 if size == 0 {
-                    while let trailer = reader.readLine(), !trailer.isEmpty {}
+                    // Complete only with the blank line after the trailers.
+                    var ended = false
+                    while let trailer = reader.readLine() {
+                        if trailer.isEmpty {
+                            ended = true
+                            break
+                        }
+                    }
                     return Response(
                         status: status, statusLine: lines[0], headers: headers, body: String(decoding: body, as: UTF8.self),
-                        framing: .chunked, complete: true)
+                        framing: .chunked, complete: ended)
                 }
                 guard let chunk = reader.read(count: size), reader.readLine() == "" else {
                     return Response(

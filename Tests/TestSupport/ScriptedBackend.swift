@@ -31,6 +31,8 @@ public final class ScriptedBackend: Sendable {
         case pause(milliseconds: Int)
         /// Closes the connection; later steps are ignored.
         case close
+        /// Resets the connection (RST, as a crashed server's kernel does); later steps are ignored.
+        case reset
     }
 
     public typealias Script = @Sendable (Request) -> [Step]
@@ -129,6 +131,10 @@ public final class ScriptedBackend: Sendable {
                 case .pause(let milliseconds):
                     usleep(useconds_t(milliseconds * 1000))
                 case .close:
+                    return
+                case .reset:
+                    var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
                     return
                 }
             }
