@@ -1,4 +1,13 @@
-/// One backend as the load balancer's admin API reports it (DESIGN.md, `/api/v1/stats`).
+/// One backend as the load balancer's admin API reports it in `GET /api/v1/stats` and
+/// `GET /api/v1/backends`.
+///
+/// The admin API is the contract between the balancer and its clients (the scheduler, `scale-up
+/// --register`, `scale-down --drain`), on 127.0.0.1:8081 by default: `GET /api/v1/stats` answers
+/// ``BalancerStats`` (monotonic counters, so a reader derives rates from two reads);
+/// `PUT /api/v1/backends/{name}` with `{"address": "host:port"}` adds or updates a backend
+/// (idempotent: 201 new, 200 unchanged); `DELETE /api/v1/backends/{name}` drains it, then removes
+/// it (202; `draining` until gone). Mutating calls take `Authorization: Bearer <token>` when a token
+/// is configured; errors are `{"error": "..."}`.
 public struct BackendStatus: Codable, Sendable, Hashable {
     public var name: String
     /// `host:port`.
@@ -34,7 +43,7 @@ public enum BackendState: String, Codable, Sendable, Hashable {
 public struct BalancerStats: Codable, Sendable, Hashable {
     public var requestsTotal: Int
     public var backends: [BackendStatus]
-    /// Durations of proxied requests (an addition to DESIGN.md's shape; absent from older balancers).
+    /// Durations of proxied requests (absent from balancers that do not measure them).
     public var latency: LatencyBuckets?
 
     public init(requestsTotal: Int, backends: [BackendStatus], latency: LatencyBuckets? = nil) {

@@ -4,7 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 
-/// Talks to the load balancer's admin API (DESIGN.md): stats, and adding and draining backends.
+/// Talks to the load balancer's admin API (see ``BackendStatus``): stats, and adding and draining backends.
 public struct BalancerAdminClient: Balancer {
     /// `http://host:port`, without a path.
     public let baseURL: String

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Names new instances `<prefix><N>` with the smallest free N, as the original named `web_vm<N>`.
 public struct InstanceNaming: Sendable, Hashable {
     /// Default `web_vm`.
@@ -28,5 +30,25 @@ public struct InstanceNaming: Sendable, Hashable {
         !name.isEmpty && name.count <= 64
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
             && !name.hasPrefix(".") && !name.hasPrefix("-")
+    }
+}
+
+/// How old an instance is, for the rule "scale-in removes the newest instance the autoscaler
+/// created": the later creation time is newer, and on a tie (no time recorded, or a coarse clock)
+/// the higher trailing number, so that `web_vm10` is newer than `web_vm9` (a comparison of the
+/// names as strings says the opposite).
+public struct InstanceAge: Comparable, Sendable {
+    let createdAt: Date
+    let number: Int
+    let name: String
+
+    public init(createdAt: Date?, name: String) {
+        self.createdAt = createdAt ?? .distantPast
+        self.number = Int(String(name.reversed().prefix { $0.isNumber }.reversed())) ?? 0
+        self.name = name
+    }
+
+    public static func < (lhs: InstanceAge, rhs: InstanceAge) -> Bool {
+        (lhs.createdAt, lhs.number, lhs.name) < (rhs.createdAt, rhs.number, rhs.name)
     }
 }

@@ -7,7 +7,7 @@ import NIOCore
 import NIOFoundationCompat
 import ServiceLifecycle
 
-/// The admin API of DESIGN.md on Hummingbird: `/metrics`, `/api/v1/stats`, `/api/v1/backends`.
+/// The admin API on Hummingbird (its wire types are in `AutoscalerAPI`, `BackendStatus.swift`): `/metrics`, `/api/v1/stats`, `/api/v1/backends`.
 ///
 /// Mutating calls need `Authorization: Bearer <token>` when a token is configured. Errors are
 /// JSON: `{"error": "..."}`.

@@ -92,7 +92,7 @@ public final class Backend: Sendable {
         }
     }
 
-    /// The stats entry of DESIGN.md; `down` when unhealthy and not draining.
+    /// Its entry in `/api/v1/stats` (``BackendStatus``); `down` when unhealthy and not draining.
     public var snapshot: BackendStatus {
         let (state, healthy) = status.withLock { ($0.state, $0.healthy) }
         return BackendStatus(

@@ -49,16 +49,27 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
     /// The provider, with the balancer at `balancerURL` (if any) kept in step; the admin token is
     /// `token`, else `$AUTOSCALER_TOKEN`. The URL is checked before the provider connects.
-    public func makeScaling(balancerURL: String?, token: String?, logger: Logger) async throws -> ManualScaling {
+    public func makeScaling(balancerURL: String?, token: String?, logger: Logger) async throws -> ScalingActions {
         let balancer = try balancerURL.map {
             try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
         }
-        return ManualScaling(provider: try await makeProvider(logger: logger), balancer: balancer, logger: logger)
+        return ScalingActions(provider: try await makeProvider(logger: logger), balancer: balancer, logger: logger)
     }
 }
 
 extension ProviderKind: ExpressibleByArgument {}
 extension LibvirtProvider.DiskMode: ExpressibleByArgument {}
+
+extension ScalingActions.RemovalFailure: ReportableError {
+    public var commandLineMessage: String {
+        let cause = (underlying as? any ReportableError)?.commandLineMessage ?? "\(underlying)"
+        switch self {
+        case .drain: return "drain failed, the instance was kept: \(cause)"
+        case .delete: return "delete failed after the drain: \(cause)"
+        }
+    }
+    public var exitCode: Int32 { (underlying as? any ReportableError)?.exitCode ?? 1 }
+}
 
 extension LibvirtError: ReportableError {
     public var commandLineMessage: String { "libvirt: \(message)" }

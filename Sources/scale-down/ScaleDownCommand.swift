@@ -36,7 +36,7 @@ struct ScaleDownCommand: AsyncParsableCommand {
         let logger = loggingOptions.bootstrap(label: "scale-down")
         let removed = try await CommandFailure.reporting("scale-down") {
             let scaling = try await providerOptions.makeScaling(balancerURL: drain, token: token, logger: logger)
-            return try await scaling.scaleDown(name: name, drainTimeout: .seconds(drainTimeout))
+            return try await scaling.remove(name, drainTimeout: .seconds(drainTimeout))
         }
         print("removed \(removed.name)")
     }

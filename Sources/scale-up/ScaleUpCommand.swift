@@ -43,7 +43,7 @@ struct ScaleUpCommand: AsyncParsableCommand {
         let logger = loggingOptions.bootstrap(label: "scale-up")
         let instance = try await CommandFailure.reporting("scale-up") {
             let scaling = try await providerOptions.makeScaling(balancerURL: register, token: token, logger: logger)
-            return try await scaling.scaleUp(name: name, wait: !noWait, timeout: .seconds(timeout))
+            return try await scaling.add(name: name, wait: !noWait, timeout: .seconds(timeout))
         }
         print(json ? try instance.jsonLine() : "\(instance.name) \(instance.endpoint?.description ?? "-")")
     }

@@ -172,11 +172,11 @@ struct LibvirtProviderTests {
 
     @Test func scaleDownPicksTheNewestCreated() async throws {
         let provider = try await provider()
-        let scaling = ManualScaling(provider: provider, logger: Logger(label: "test"))
-        let first = try await scaling.scaleUp(name: nil, wait: true, timeout: .seconds(1))
-        let second = try await scaling.scaleUp(name: nil, wait: true, timeout: .seconds(1))
-        #expect(try await scaling.scaleDown(name: nil, drainTimeout: .seconds(1)).name == second.name)
-        #expect(try await scaling.scaleDown(name: nil, drainTimeout: .seconds(1)).name == first.name)
-        await #expect(throws: AutoscalerError.noManagedInstance) { try await scaling.scaleDown(name: nil, drainTimeout: .seconds(1)) }
+        let scaling = ScalingActions(provider: provider, logger: Logger(label: "test"))
+        let first = try await scaling.add(timeout: .seconds(1))
+        let second = try await scaling.add(timeout: .seconds(1))
+        #expect(try await scaling.remove(drainTimeout: .seconds(1)).name == second.name)
+        #expect(try await scaling.remove(drainTimeout: .seconds(1)).name == first.name)
+        await #expect(throws: AutoscalerError.noManagedInstance) { try await scaling.remove(drainTimeout: .seconds(1)) }
     }
 }

@@ -45,3 +45,8 @@ extension Instance {
         String(decoding: try JSONEncoder.iso8601.encode(self), as: UTF8.self)
     }
 }
+
+extension Instance {
+    /// For picking the newest instance (see ``InstanceAge``).
+    public var age: InstanceAge { InstanceAge(createdAt: createdAt, name: name) }
+}

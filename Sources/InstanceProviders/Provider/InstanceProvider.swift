@@ -76,13 +76,7 @@ extension InstanceProvider {
     /// The newest instance the autoscaler created (the one `scale-down` removes by default).
     public func newestCreatedInstance() async throws -> Instance {
         let created = try await instances().filter { $0.origin == .created }
-        // Ties (clocks with coarse resolution) go to the higher trailing number: web_vm10 after web_vm9.
-        func number(_ name: String) -> Int { Int(String(name.reversed().prefix { $0.isNumber }.reversed())) ?? 0 }
-        guard
-            let newest = created.max(by: {
-                ($0.createdAt ?? .distantPast, number($0.name)) < ($1.createdAt ?? .distantPast, number($1.name))
-            })
-        else { throw AutoscalerError.noManagedInstance }
+        guard let newest = created.max(by: { $0.age < $1.age }) else { throw AutoscalerError.noManagedInstance }
         return newest
     }
 }

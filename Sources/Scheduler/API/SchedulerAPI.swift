@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The scheduler's HTTP API (DESIGN.md) on Hummingbird: status, instances, history, manual
+/// The scheduler's HTTP API on Hummingbird: status, instances, history, manual
 /// scaling (token), Prometheus metrics.
 public struct SchedulerAPI: Sendable {
     public let scheduler: Scheduler

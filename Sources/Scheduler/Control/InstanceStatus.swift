@@ -27,6 +27,29 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var requestsTotal: Int
     public var inFlight: Int
 
+    package init(
+        name: String, endpoint: String?, state: InstanceState, health: Health, origin: InstanceOrigin, createdAt: Date?,
+        requestsTotal: Int, inFlight: Int
+    ) {
+        self.name = name
+        self.endpoint = endpoint
+        self.state = state
+        self.health = health
+        self.origin = origin
+        self.createdAt = createdAt
+        self.requestsTotal = requestsTotal
+        self.inFlight = inFlight
+    }
+
+    /// For picking the newest instance (see ``InstanceAge``).
+    public var age: InstanceAge { InstanceAge(createdAt: createdAt, name: name) }
+
+    /// The instance a scale-in removes: the newest the autoscaler created that is not leaving
+    /// already; found instances are never removed.
+    package static func scaleInTarget(_ statuses: [InstanceStatus]) -> InstanceStatus? {
+        statuses.filter { $0.origin == .created && $0.health != .draining }.max { $0.age < $1.age }
+    }
+
     /// Joins a provider instance with its balancer entry (nil when not registered).
     package static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
         let health: Health

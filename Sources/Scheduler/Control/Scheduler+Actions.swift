@@ -90,9 +90,7 @@ extension Scheduler {
             succeeded = await addInstance() != nil
         case .scaleDown(let reason, let statuses, let startsCooldown):
             kind = "scale_down"
-            // The newest instance the autoscaler made; found ones are never removed.
-            let candidates = statuses.filter { $0.origin == .created && $0.health != .draining }
-            guard let target = candidates.max(by: { ($0.createdAt ?? .distantPast, $0.name) < ($1.createdAt ?? .distantPast, $1.name) }) else {
+            guard let target = InstanceStatus.scaleInTarget(statuses) else {
                 record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
                 break
             }
@@ -121,17 +119,8 @@ extension Scheduler {
     /// Makes an instance, waits until it serves, registers it; on failure nothing is left.
     private func addInstance() async -> Instance? {
         do {
-            let instance = try await provider.createServing(name: nil, timeout: configuration.startupTimeout)
-            let endpoint: Endpoint
-            do {
-                guard let known = instance.endpoint else { throw AutoscalerError.provider("\(instance.name) has no address") }
-                endpoint = known
-                try await balancer.register(name: instance.name, address: endpoint)
-            } catch {
-                try? await provider.delete(name: instance.name)
-                throw error
-            }
-            record(.register, instance: instance.name, reason: "serves at \(endpoint)")
+            let instance = try await actions.add(timeout: configuration.startupTimeout)
+            record(.register, instance: instance.name, reason: "serves at \(instance.endpoint.map { "\($0)" } ?? "?")")
             return instance
         } catch {
             record(.failure, reason: "scale up failed (anything made was removed): \(error)")
@@ -144,20 +133,19 @@ extension Scheduler {
         state.withLock { _ = $0.removing.insert(name) }
         defer { state.withLock { _ = $0.removing.remove(name) } }
         do {
-            try await balancer.drain(name: name, timeout: configuration.drainTimeout)
-            record(.drain, instance: name, reason: "no new requests; in-flight ones finished")
-        } catch {
-            // Deleting anyway would fail requests still in flight; keep it and retry later.
-            record(.failure, instance: name, reason: "drain failed, instance kept: \(error)")
-            return false
-        }
-        do {
-            try await provider.delete(name: name)
+            try await actions.remove(name, drainTimeout: configuration.drainTimeout) { _ in
+                self.record(.drain, instance: name, reason: "no new requests; in-flight ones finished")
+            }
             record(.delete, instance: name, reason: "deleted")
             return true
-        } catch {
+        } catch ScalingActions.RemovalFailure.drain(let error) {
+            // Deleting anyway would fail requests still in flight; keep it and retry later.
+            record(.failure, instance: name, reason: "drain failed, instance kept: \(error)")
+        } catch ScalingActions.RemovalFailure.delete(let error) {
             record(.failure, instance: name, reason: "delete failed: \(error)")
-            return false
+        } catch {
+            record(.failure, instance: name, reason: "remove failed: \(error)")
         }
+        return false
     }
 }

@@ -15,6 +15,8 @@ public final class Scheduler: Service, Sendable {
     public let provider: any InstanceProvider
     public let balancer: any Balancer
     public let history: History
+    /// Adding and removing instances with the balancer kept in step (shared with the commands).
+    let actions: ScalingActions
     public let metrics: SchedulerMetrics
     let logger: Logger
     let state: Mutex<State>
@@ -56,6 +58,7 @@ public final class Scheduler: Service, Sendable {
         self.balancer = balancer
         self.history = history
         self.logger = logger
+        actions = ScalingActions(provider: provider, balancer: balancer, logger: logger)
         metrics = SchedulerMetrics()
         state = Mutex(
             State(
