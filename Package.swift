@@ -76,11 +76,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // What every command shares: logging options, the one error path and exit codes.
+        // What every command shares: logging options, the config file, the token, the one error
+        // path and exit codes. Nothing of the autoscaler itself, so the webserver links it too.
         .target(
             name: "AutoscalerCLI",
             dependencies: [
-                "AutoscalerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,6 +195,7 @@ let package = Package(
             name: "webserver",
             dependencies: [
                 "WebServer",
+                "AutoscalerCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -229,6 +230,10 @@ let package = Package(
         .testTarget(
             name: "AutoscalerAPITests",
             dependencies: ["AutoscalerAPI"]
+        ),
+        .testTarget(
+            name: "AutoscalerCLITests",
+            dependencies: ["TestSupport", "loadbalancer", "scheduler", "clientsim", "scale-up", "scale-down", "webserver"]
         ),
         .testTarget(
             name: "InstanceProvidersTests",

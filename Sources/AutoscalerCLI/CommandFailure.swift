@@ -1,5 +1,4 @@
 import ArgumentParser
-import AutoscalerAPI
 import Foundation
 import UnixSignals
 
@@ -10,18 +9,35 @@ public protocol ReportableError: Error {
     var exitCode: Int32 { get }
 }
 
-extension AutoscalerError: ReportableError {
-    public var commandLineMessage: String { description }
+/// A failure a command describes itself (a port in use, a file it cannot write).
+public struct CommandError: ReportableError {
+    public let commandLineMessage: String
+    public let exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 1) {
+        self.commandLineMessage = message
+        self.exitCode = exitCode
+    }
 }
 
-/// Turns any error into one line on stderr and the documented exit code, instead of a stack dump.
+/// The one error path of every command.
+///
+/// - A usage error (an unknown flag, a bad value, a bad config file) is a `ValidationError`:
+///   argument-parser prints `Error: <message>` and the usage, and exits 64.
+/// - A failure while running prints `<command>: error: <message>` on one line and exits with the
+///   error's documented code (``ReportableError``), 1 for anything else.
+/// - Commands never call `exit()`: they throw, and argument-parser exits.
 public enum CommandFailure {
-    /// Runs `body`; on failure prints `<command>: error: <message>` and exits with the error's code.
+    /// Runs `body` and turns its failure into one line and an exit code (see above).
     ///
-    /// SIGINT or SIGTERM cancels `body` instead of killing the process, so that it can remove what
-    /// it made half-way (a VM that was cloned but is not serving yet); then exits 130.
-    public static func reporting<T: Sendable>(_ command: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// With `trappingSignals` (the one-step commands), SIGINT or SIGTERM cancels `body` instead of
+    /// killing the process, so that it can remove what it made half-way (a VM that was cloned but
+    /// is not serving yet); then exits 130. Services leave signals to their `ServiceGroup`.
+    public static func reporting<T: Sendable>(
+        _ command: String, trappingSignals: Bool = true, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         do {
+            guard trappingSignals else { return try await body() }
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
                 group.addTask {
@@ -35,15 +51,21 @@ public enum CommandFailure {
                 }
                 throw CancellationError()
             }
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
         } catch let error as any ReportableError {
-            fail(command, error.commandLineMessage, code: error.exitCode)
+            throw fail(command, error.commandLineMessage, code: error.exitCode)
         } catch is CancellationError {
-            fail(command, "interrupted; nothing half-made was left behind", code: 130)
+            throw fail(command, "interrupted; nothing half-made was left behind", code: 130)
+        } catch {
+            throw fail(command, "\(error)", code: 1)
         }
     }
 
-    static func fail(_ command: String, _ message: String, code: Int32) -> Never {
+    static func fail(_ command: String, _ message: String, code: Int32) -> ExitCode {
         FileHandle.standardError.write(Data("\(command): error: \(message)\n".utf8))
-        exit(code)
+        return ExitCode(code)
     }
 }

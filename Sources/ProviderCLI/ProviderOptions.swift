@@ -51,7 +51,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     /// `token`, else `$AUTOSCALER_TOKEN`. The URL is checked before the provider connects.
     public func makeScaling(balancerURL: String?, token: String?, logger: Logger) async throws -> ScalingActions {
         let balancer = try balancerURL.map {
-            try BalancerAdminClient(url: $0, token: token ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"])
+            try BalancerAdminClient(url: $0, token: token ?? CommandEnvironment.token)
         }
         return ScalingActions(provider: try await makeProvider(logger: logger), balancer: balancer, logger: logger)
     }
@@ -59,6 +59,10 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
 extension ProviderKind: ExpressibleByArgument {}
 extension LibvirtProvider.DiskMode: ExpressibleByArgument {}
+
+extension AutoscalerError: ReportableError {
+    public var commandLineMessage: String { description }
+}
 
 extension ScalingActions.RemovalFailure: ReportableError {
     public var commandLineMessage: String {

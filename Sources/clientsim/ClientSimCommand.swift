@@ -20,7 +20,7 @@ struct ClientSimCommand: AsyncParsableCommand {
 
     @OptionGroup var loggingOptions: LoggingOptions
 
-    @Argument(help: "constant, ramp, step, sine, random (default) or trace.") var pattern: String = "random"
+    @Argument(help: "constant, ramp, step, sine, random (default) or trace.") var pattern: LoadPattern.Kind = .random
     @Argument(help: "For trace: a CSV file of 'seconds,rate' rows.") var file: String?
 
     @Option(help: "Target URL, http://HOST:PORT/PATH (default http://127.0.0.1:8080/).") var url: String = "http://127.0.0.1:8080/"
@@ -41,9 +41,7 @@ struct ClientSimCommand: AsyncParsableCommand {
     @Option(help: "Also write the summary as JSON to this file.") var json: String?
 
     func validate() throws {
-        guard LoadPattern.Kind(rawValue: pattern) != nil else {
-            throw ValidationError("unknown pattern '\(pattern)': use constant, ramp, step, sine, random or trace")
-        }
+        if pattern == .trace && file == nil { throw ValidationError("trace needs a FILE of 'seconds,rate' rows") }
         guard ClientSimulator.Target(url: url) != nil else {
             throw ValidationError("--url must look like http://HOST:PORT/PATH, not '\(url)'")
         }
@@ -55,24 +53,25 @@ struct ClientSimCommand: AsyncParsableCommand {
         if let statusInterval, !(statusInterval > 0) { throw ValidationError("--status-interval must be > 0") }
     }
 
+    /// The pattern the arguments describe; a bad one is a usage error.
+    func makePattern() throws -> LoadPattern {
+        var traceText: String?
+        if pattern == .trace, let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            traceText = String(decoding: data, as: UTF8.self)
+        }
+        do {
+            return try LoadPattern.make(pattern, rate: rate, base: baseRate, period: period, at: at, seed: seed, traceText: traceText)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
     func run() async throws {
-        let logger = loggingOptions.bootstrap(label: "clientsim")
         var configuration = ClientSimulator.Configuration()
         configuration.target = ClientSimulator.Target(url: url)!
         if let path { configuration.target.path = path }
-        do {
-            let kind = LoadPattern.Kind(rawValue: pattern)!
-            var traceText: String?
-            if kind == .trace, let file {
-                guard let data = FileManager.default.contents(atPath: file) else { throw LoadPattern.OptionError(message: "cannot read \(file)") }
-                traceText = String(decoding: data, as: UTF8.self)
-            }
-            configuration.pattern = try LoadPattern.make(
-                kind, rate: rate, base: baseRate, period: period, at: at, seed: seed, traceText: traceText)
-        } catch {
-            FileHandle.standardError.write(Data("clientsim: error: \(error)\n".utf8))
-            throw ExitCode(64)
-        }
+        configuration.pattern = try makePattern()
         configuration.duration = duration
         configuration.poisson = poisson
         configuration.workMilliseconds = work
@@ -80,24 +79,29 @@ struct ClientSimCommand: AsyncParsableCommand {
         configuration.timeout = timeout
         configuration.seed = seed
         configuration.statusInterval = statusInterval
-
-        let simulator = ClientSimulator(configuration: configuration, logger: logger) { text in
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: simulator, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        let report = simulator.report
-        print(StatusLine.summary(report))
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            do {
-                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
-            } catch {
-                FileHandle.standardError.write(Data("clientsim: error: cannot write \(json): \(error)\n".utf8))
-                throw ExitCode(1)
+        let logger = loggingOptions.bootstrap(label: "clientsim")
+        try await CommandFailure.reporting("clientsim", trappingSignals: false) { [configuration, json] in
+            let simulator = ClientSimulator(configuration: configuration, logger: logger) { text in
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: simulator, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            let report = simulator.report
+            print(StatusLine.summary(report))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                do {
+                    try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                } catch {
+                    throw CommandError("cannot write \(json): \(error)")
+                }
             }
         }
     }
 }
+
+extension LoadPattern.Kind: ExpressibleByArgument {}

@@ -25,7 +25,7 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     @Option(name: .customLong("backend"), help: "A backend, [NAME=]HOST:PORT; repeatable. Unnamed ones are backend1, backend2, ...")
     var backends: [String] = []
     @Option(help: "Event-loop threads (default: one per core).") var threads: Int?
-    @Option(help: "How to pick a backend: roundrobin, leastconn or p2c (default roundrobin).") var balance: String?
+    @Option(help: "How to pick a backend: roundrobin, leastconn or p2c (default roundrobin).") var balance: BalanceAlgorithm?
     @Option(help: "Address of the admin API (default 127.0.0.1).") var adminHost: String?
     @Option(help: "Port of the admin API (default 8081).") var adminPort: Int?
     @Option(help: "Token for mutating admin calls (default: $AUTOSCALER_TOKEN; required for a non-loopback admin address).")
@@ -40,109 +40,89 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default: no limit).") var maxBodyBytes: Int?
     @Option(help: "Most client connections at once (default 10000).") var maxConnections: Int?
 
+    func validate() throws {
+        for (label, value) in [("--port", port), ("--admin-port", adminPort)] {
+            if let value, !(0...65535).contains(value) { throw ValidationError("\(label) must be 0 to 65535") }
+        }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1 to 1024") }
+        for (label, value) in [("--check-interval", checkInterval), ("--fail-timeout", failTimeout), ("--response-timeout", responseTimeout)] {
+            if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(label) must be a number of seconds > 0") }
+        }
+        if let maxBodyBytes, maxBodyBytes < 0 { throw ValidationError("--max-body-bytes must be ≥ 0") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be ≥ 1") }
+    }
+
     func run() async throws {
+        let configuration = try makeConfiguration()
         let logger = loggingOptions.bootstrap(label: "loadbalancer")
-        let configuration: LoadBalancer.Configuration
-        do {
-            configuration = try makeConfiguration()
-        } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("loadbalancer: error: \(error.message)\n".utf8))
-            throw ExitCode(64)
-        }
-        let balancer = LoadBalancer(configuration: configuration, logger: logger)
-        if configuration.backends.isEmpty {
-            logger.info("no backends yet: add them with --backend or PUT /api/v1/backends/{name}")
-        }
-        let group = ServiceGroup(
-            configuration: .init(services: balancer.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            FileHandle.standardError.write(
-                Data("loadbalancer: error: a port is already in use (\(configuration.host):\(configuration.port) or admin \(configuration.adminHost):\(configuration.adminPort)); is another loadbalancer running?\n".utf8))
-            throw ExitCode(1)
-        } catch {
-            FileHandle.standardError.write(Data("loadbalancer: error: \(error)\n".utf8))
-            throw ExitCode(1)
+        try await CommandFailure.reporting("loadbalancer", trappingSignals: false) {
+            let balancer = LoadBalancer(configuration: configuration, logger: logger)
+            if configuration.backends.isEmpty {
+                logger.info("no backends yet: add them with --backend or PUT /api/v1/backends/{name}")
+            }
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: balancer.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            do {
+                try await group.run()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw CommandError(
+                    "a port is already in use (\(configuration.host):\(configuration.port) or admin \(configuration.adminHost):\(configuration.adminPort)); is another loadbalancer running?"
+                )
+            }
         }
     }
 
-    struct ConfigurationError: Error {
-        let message: String
-    }
-
+    /// The `--config` file: any of these keys, flags win.
     struct File: Decodable {
         var host: String?
         var port: Int?
         var threads: Int?
-        var balance: String?
+        var balance: BalanceAlgorithm?
         var backends: [String]?
         var adminHost: String?
         var adminPort: Int?
         var adminToken: String?
     }
 
+    /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
     func makeConfiguration() throws -> LoadBalancer.Configuration {
         var result = LoadBalancer.Configuration()
-        var file = File()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw ConfigurationError(message: "cannot read \(config)") }
-            do {
-                file = try JSONDecoder().decode(File.self, from: data)
-            } catch {
-                throw ConfigurationError(message: "\(config) is not a valid config file: \(error)")
-            }
-        }
+        let file = try CommandEnvironment.configFile(config, empty: File())
         result.host = host ?? file.host ?? result.host
         result.port = port ?? file.port ?? result.port
         result.threads = threads ?? file.threads ?? result.threads
         result.adminHost = adminHost ?? file.adminHost ?? result.adminHost
         result.adminPort = adminPort ?? file.adminPort ?? result.adminPort
-        result.adminToken = token ?? file.adminToken ?? ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if let name = balance ?? file.balance {
-            guard let algorithm = BalanceAlgorithm(rawValue: name) else {
-                throw ConfigurationError(message: "--balance must be roundrobin, leastconn or p2c, not '\(name)'")
-            }
-            result.algorithm = algorithm
-        }
+        result.adminToken = token ?? file.adminToken ?? CommandEnvironment.token
+        result.algorithm = balance ?? file.balance ?? result.algorithm
         for (index, text) in ((file.backends ?? []) + backends).enumerated() {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             let name = parts.count == 2 ? parts[0] : "backend\(index + 1)"
             guard let endpoint = Endpoint(parts.last ?? ""), InstanceNaming.isValid(name) else {
-                throw ConfigurationError(message: "--backend must be [NAME=]HOST:PORT, not '\(text)'")
+                throw ValidationError("--backend must be [NAME=]HOST:PORT, not '\(text)'")
             }
             guard !result.backends.contains(where: { $0.name == name }) else {
-                throw ConfigurationError(message: "backend name '\(name)' given twice")
+                throw ValidationError("backend name '\(name)' given twice")
             }
             result.backends.append((name, endpoint))
         }
-        for (label, value) in [("--port", result.port), ("--admin-port", result.adminPort)] where !(0...65535).contains(value) {
-            throw ConfigurationError(message: "\(label) must be 0 to 65535")
+        for (label, value) in [("port", result.port), ("adminPort", result.adminPort)] where !(0...65535).contains(value) {
+            throw ValidationError("\(label) must be 0 to 65535")
         }
-        guard (1...1024).contains(result.threads) else { throw ConfigurationError(message: "--threads must be 1 to 1024") }
-        if result.adminToken == nil && !Self.isLoopback(result.adminHost) {
-            throw ConfigurationError(
-                message: "refusing to serve the admin API on \(result.adminHost) without a token; pass --token or set AUTOSCALER_TOKEN")
+        guard (1...1024).contains(result.threads) else { throw ValidationError("threads must be 1 to 1024") }
+        if result.adminToken == nil && !CommandEnvironment.isLoopback(result.adminHost) {
+            throw ValidationError(
+                "refusing to serve the admin API on \(result.adminHost) without a token; pass --token or set AUTOSCALER_TOKEN")
         }
-        if let checkInterval {
-            guard checkInterval > 0 else { throw ConfigurationError(message: "--check-interval must be positive") }
-            result.health.interval = .milliseconds(Int64(checkInterval * 1000))
-        }
+        if let checkInterval { result.health.interval = .milliseconds(Int64(checkInterval * 1000)) }
         result.health.enabled = !noHealthChecks
-        if let failTimeout {
-            guard failTimeout > 0 else { throw ConfigurationError(message: "--fail-timeout must be positive") }
-            result.health.failTimeout = .milliseconds(Int64(failTimeout * 1000))
-        }
-        if let responseTimeout {
-            guard responseTimeout > 0 else { throw ConfigurationError(message: "--response-timeout must be positive") }
-            result.responseTimeout = .milliseconds(Int64(responseTimeout * 1000))
-        }
+        if let failTimeout { result.health.failTimeout = .milliseconds(Int64(failTimeout * 1000)) }
+        if let responseTimeout { result.responseTimeout = .milliseconds(Int64(responseTimeout * 1000)) }
         if let maxBodyBytes { result.maxBodyBytes = maxBodyBytes }
         if let maxConnections { result.maxConnections = maxConnections }
         return result
     }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
 }
+
+extension BalanceAlgorithm: ExpressibleByArgument, Decodable {}

@@ -25,7 +25,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     @OptionGroup var providerOptions: ProviderOptions
 
     @Option(help: "JSON file with any of the options below by their camelCase names (flags win).") var config: String?
-    @Option(help: "Scaling policy: threshold (the original's) or target (target tracking).") var policy: String?
+    @Option(help: "Scaling policy: threshold (the original's) or target (target tracking).") var policy: PolicyKind?
     @Option(help: "Fewest instances (default 2).") var min: Int?
     @Option(help: "Most instances (default 8).") var max: Int?
     @Option(help: "Seconds between ticks (default 1).") var interval: Double?
@@ -51,8 +51,15 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "SQLite history file (default: <state dir>/scheduler.sqlite).") var history: String?
     @Option(help: "Days of history to keep (default 7).") var retentionDays: Double?
 
+    /// `--policy`.
+    enum PolicyKind: String, ExpressibleByArgument, Decodable, CaseIterable {
+        case threshold
+        case target
+    }
+
+    /// The `--config` file: the options by their camelCase names; flags win.
     struct File: Decodable {
-        var policy: String?
+        var policy: PolicyKind?
         var min, max: Int?
         var interval, window, scaleUpThreshold, scaleDownThreshold, target, tolerance, cooldown, scaleUpCooldown, scaleDownCooldown,
             stabilization: Double?
@@ -62,73 +69,50 @@ struct SchedulerCommand: AsyncParsableCommand {
         var startupTimeout, drainTimeout, replaceAfter, retentionDays: Double?
     }
 
+    func validate() throws {
+        if let min, min < 0 { throw ValidationError("--min must be ≥ 0") }
+        if let max, max < 1 { throw ValidationError("--max must be ≥ 1") }
+        if let apiPort, !(0...65535).contains(apiPort) { throw ValidationError("--api-port must be 0 to 65535") }
+        if let maxStepUp, maxStepUp < 1 { throw ValidationError("--max-step-up must be ≥ 1") }
+        if let maxStepDown, maxStepDown < 1 { throw ValidationError("--max-step-down must be ≥ 1") }
+    }
+
     func run() async throws {
+        let configuration = try makeConfiguration()
         let logger = loggingOptions.bootstrap(label: "scheduler")
-        let configuration: Scheduler.Configuration
-        do {
-            configuration = try makeConfiguration()
-        } catch let error as UsageError {
-            FileHandle.standardError.write(Data("scheduler: error: \(error.message)\n".utf8))
-            throw ExitCode(64)
-        }
-        let provider: any InstanceProvider
-        let admin: BalancerAdminClient
-        let store: History
-        do {
-            admin = try BalancerAdminClient(url: configuration.balancerURL, token: configuration.balancerToken)
-            provider = try await providerOptions.makeProvider(logger: logger)
-            store = try History(path: configuration.historyPath, retention: configuration.historyRetention)
-        } catch let error as AutoscalerError {
-            FileHandle.standardError.write(Data("scheduler: error: \(error)\n".utf8))
-            throw ExitCode(error.exitCode)
-        } catch {
-            FileHandle.standardError.write(Data("scheduler: error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        logger.info("provider: \(provider.summary); history: \(configuration.historyPath ?? "memory")")
-        let scheduler = Scheduler(configuration: configuration, provider: provider, balancer: admin, history: store, logger: logger)
-        let api = SchedulerAPI(scheduler: scheduler)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: scheduler), .init(service: api.application)], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        do {
+        try await CommandFailure.reporting("scheduler", trappingSignals: false) {
+            let admin = try BalancerAdminClient(url: configuration.balancerURL, token: configuration.balancerToken)
+            let provider = try await providerOptions.makeProvider(logger: logger)
+            let store = try History(path: configuration.historyPath, retention: configuration.historyRetention)
+            logger.info("provider: \(provider.summary); history: \(configuration.historyPath ?? "memory")")
+            let scheduler = Scheduler(configuration: configuration, provider: provider, balancer: admin, history: store, logger: logger)
+            let api = SchedulerAPI(scheduler: scheduler)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: scheduler), .init(service: api.application)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
             try await group.run()
-        } catch {
-            FileHandle.standardError.write(Data("scheduler: error: \(error)\n".utf8))
-            throw ExitCode(1)
         }
     }
 
-    struct UsageError: Error {
-        let message: String
-    }
-
+    /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
     func makeConfiguration() throws -> Scheduler.Configuration {
-        var file = File()
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config) else { throw UsageError(message: "cannot read \(config)") }
-            do {
-                file = try JSONDecoder().decode(File.self, from: data)
-            } catch {
-                throw UsageError(message: "\(config) is not a valid config file: \(error)")
-            }
-        }
+        let file = try CommandEnvironment.configFile(config, empty: File())
         var result = Scheduler.Configuration()
         func seconds(_ value: Double?, _ name: String, allowZero: Bool = false) throws -> Duration? {
             guard let value else { return nil }
-            guard value.isFinite, allowZero ? value >= 0 : value > 0 else { throw UsageError(message: "--\(name) must be a number of seconds > 0") }
+            guard value.isFinite, allowZero ? value >= 0 : value > 0 else { throw ValidationError("--\(name) must be a number of seconds > 0") }
             return .milliseconds(Int64(value * 1000))
         }
         var rules = ScalingRules()
         rules.minimum = min ?? file.min ?? rules.minimum
         rules.maximum = max ?? file.max ?? rules.maximum
         guard rules.minimum >= 0, rules.maximum >= 1, rules.minimum <= rules.maximum else {
-            throw UsageError(message: "--min and --max must satisfy 0 ≤ min ≤ max, max ≥ 1")
+            throw ValidationError("--min and --max must satisfy 0 ≤ min ≤ max, max ≥ 1")
         }
         rules.maxStepUp = maxStepUp ?? file.maxStepUp ?? rules.maxStepUp
         rules.maxStepDown = maxStepDown ?? file.maxStepDown ?? rules.maxStepDown
-        guard rules.maxStepUp >= 1, rules.maxStepDown >= 1 else { throw UsageError(message: "--max-step-up and --max-step-down must be ≥ 1") }
+        guard rules.maxStepUp >= 1, rules.maxStepDown >= 1 else { throw ValidationError("--max-step-up and --max-step-down must be ≥ 1") }
         let both = try seconds(cooldown ?? file.cooldown, "cooldown", allowZero: true)
         rules.scaleUpCooldown = try seconds(scaleUpCooldown ?? file.scaleUpCooldown, "scale-up-cooldown", allowZero: true) ?? both ?? rules.scaleUpCooldown
         rules.scaleDownCooldown =
@@ -140,37 +124,34 @@ struct SchedulerCommand: AsyncParsableCommand {
 
         let up = scaleUpThreshold ?? file.scaleUpThreshold ?? 20
         let down = scaleDownThreshold ?? file.scaleDownThreshold ?? 5
-        switch policy ?? file.policy ?? "threshold" {
-        case "threshold":
+        switch policy ?? file.policy ?? .threshold {
+        case .threshold:
             guard up.isFinite, down.isFinite, down >= 0, up > down else {
-                throw UsageError(message: "--scale-up-threshold must be above --scale-down-threshold (both ≥ 0)")
+                throw ValidationError("--scale-up-threshold must be above --scale-down-threshold (both ≥ 0)")
             }
             result.policy = .threshold(up: up, down: down)
-        case "target":
+        case .target:
             let value = target ?? file.target ?? 12.5
             let band = tolerance ?? file.tolerance ?? 0.1
-            guard value > 0, value.isFinite, band >= 0, band < 1 else { throw UsageError(message: "--target must be > 0 and --tolerance within 0 … 1") }
+            guard value > 0, value.isFinite, band >= 0, band < 1 else { throw ValidationError("--target must be > 0 and --tolerance within 0 … 1") }
             result.policy = .target(value: value, tolerance: band)
-        case let other:
-            throw UsageError(message: "--policy must be threshold or target, not '\(other)'")
         }
         result.balancerURL = balancer ?? file.balancer ?? result.balancerURL
-        let environmentToken = ProcessInfo.processInfo.environment["AUTOSCALER_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let environmentToken = CommandEnvironment.token
         result.balancerToken = balancerToken ?? file.balancerToken ?? environmentToken
         result.apiHost = apiHost ?? file.apiHost ?? result.apiHost
         result.apiPort = apiPort ?? file.apiPort ?? result.apiPort
-        guard (0...65535).contains(result.apiPort) else { throw UsageError(message: "--api-port must be 0 to 65535") }
+        guard (0...65535).contains(result.apiPort) else { throw ValidationError("--api-port must be 0 to 65535") }
         result.apiToken = token ?? file.token ?? environmentToken
-        let loopback = result.apiHost == "localhost" || result.apiHost == "::1" || result.apiHost.hasPrefix("127.")
-        if result.apiToken == nil && !loopback {
-            throw UsageError(message: "refusing to serve the API on \(result.apiHost) without a token; pass --token or set AUTOSCALER_TOKEN")
+        if result.apiToken == nil && !CommandEnvironment.isLoopback(result.apiHost) {
+            throw ValidationError("refusing to serve the API on \(result.apiHost) without a token; pass --token or set AUTOSCALER_TOKEN")
         }
         result.startupTimeout = try seconds(startupTimeout ?? file.startupTimeout, "startup-timeout") ?? result.startupTimeout
         result.drainTimeout = try seconds(drainTimeout ?? file.drainTimeout, "drain-timeout") ?? result.drainTimeout
         result.replaceUnhealthyAfter = try seconds(replaceAfter ?? file.replaceAfter, "replace-after") ?? result.replaceUnhealthyAfter
         result.historyPath = history ?? file.history ?? (providerOptions.processConfiguration.stateDirectory + "/scheduler.sqlite")
         if let days = retentionDays ?? file.retentionDays {
-            guard days > 0, days.isFinite else { throw UsageError(message: "--retention-days must be > 0") }
+            guard days > 0, days.isFinite else { throw ValidationError("--retention-days must be > 0") }
             result.historyRetention = .seconds(Int64(days * 86400))
         }
         return result

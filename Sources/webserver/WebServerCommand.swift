@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutoscalerCLI
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -20,7 +21,7 @@ struct WebServerCommand: AsyncParsableCommand {
     @Option(help: "Instance name to answer with (default: the host name).") var name: String?
     @Option(help: "Event-loop threads; 1 behaves like a one-vCPU VM.") var threads = 1
     @Option(help: "Write the bound port to this file once listening.") var portFile: String?
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: Logger.Level = .info
+    @OptionGroup var loggingOptions: LoggingOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
@@ -28,13 +29,7 @@ struct WebServerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "webserver")
+        let logger = loggingOptions.bootstrap(label: "webserver")
         let server = WebServer(
             configuration: .init(
                 host: host, port: port, name: name ?? ProcessInfo.processInfo.hostName, threads: threads, portFile: portFile),
@@ -44,5 +39,3 @@ struct WebServerCommand: AsyncParsableCommand {
         try await group.run()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -67,11 +67,4 @@ struct CommandLineTests {
         let unknown = try Self.run("scale-down", ["ghost", "--provider", "process", "--state-dir", stateDirectory()])
         #expect(unknown.status == 9)
     }
-
-    @Test(arguments: ["scale-up", "scale-down", "webserver"])
-    func helpWorks(_ executable: String) throws {
-        let result = try Self.run(executable, ["--help"])
-        #expect(result.status == 0)
-        #expect(result.stdout.contains("USAGE: \(executable)"))
-    }
 }

@@ -117,9 +117,10 @@ struct SchedulerCommandTests {
         for arguments in [["--min", "5", "--max", "2"], ["--policy", "magic"], ["--api-host", "0.0.0.0"], ["--interval", "0"]] {
             let result = try CommandRunner.run("scheduler", arguments + ["--provider", "process"])
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
-            #expect(result.stderr.hasPrefix("scheduler: error: "), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
         }
         let unreachable = try CommandRunner.run("scheduler", ["--balancer", "ftp://x", "--provider", "process"])
-        #expect(unreachable.status != 0 && unreachable.stderr.contains("admin URL"))
+        #expect(unreachable.status == 11, "\(unreachable.stderr)")
+        #expect(unreachable.stderr.hasPrefix("scheduler: error: load balancer: 'ftp://x' is not an admin URL"), "\(unreachable.stderr)")
     }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// One convention for every executable: `--help` works; an unknown flag or a bad value exits 64
+/// with argument-parser's `Error:` line first; a failure while running is one
+/// `<command>: error:` line and a documented code.
+@Suite("command-line convention of every executable")
+struct CommandConventionTests {
+    static let executables = ["loadbalancer", "scheduler", "clientsim", "scale-up", "scale-down", "webserver"]
+
+    @Test(arguments: executables)
+    func helpWorks(_ executable: String) throws {
+        let result = try CommandRunner.run(executable, ["--help"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("USAGE: \(executable)"))
+        #expect(result.stdout.contains("--log-level"))
+    }
+
+    @Test(arguments: executables)
+    func anUnknownFlagIsAUsageError(_ executable: String) throws {
+        let result = try CommandRunner.run(executable, ["--no-such-flag"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: Unknown option '--no-such-flag'"), "\(result.stderr)")
+    }
+
+    /// A bad value of each kind of option each executable has: typed enums, numbers, ranges,
+    /// checks that need the config file merged in.
+    @Test(arguments: [
+        ("loadbalancer", ["--balance", "random"], "--balance"),
+        ("loadbalancer", ["--port", "70000"], "--port must be 0 to 65535"),
+        ("loadbalancer", ["--check-interval", "0"], "--check-interval must be"),
+        ("loadbalancer", ["--backend", "nohost"], "--backend must be [NAME=]HOST:PORT"),
+        ("loadbalancer", ["--admin-host", "0.0.0.0"], "refusing to serve the admin API"),
+        ("loadbalancer", ["--config", "/nonexistent.json"], "cannot read /nonexistent.json"),
+        ("loadbalancer", ["--log-level", "loud"], "--log-level"),
+        ("scheduler", ["--policy", "magic"], "--policy"),
+        ("scheduler", ["--min", "5", "--max", "2"], "--min and --max"),
+        ("scheduler", ["--provider", "cloud"], "--provider"),
+        ("clientsim", ["bogus"], "pattern"),
+        ("clientsim", ["constant", "--rate=-3"], "--rate must be"),
+        ("clientsim", ["trace"], "trace needs a FILE"),
+        ("scale-up", ["--timeout", "0"], "--timeout must be positive"),
+        ("scale-down", ["--drain-timeout", "0"], "--drain-timeout must be positive"),
+        ("webserver", ["--port=-1"], "--port must be 0 to 65535"),
+    ])
+    func aBadValueIsAUsageError(executable: String, arguments: [String], message: String) throws {
+        let result = try CommandRunner.run(executable, arguments)
+        #expect(result.status == 64, "\(executable) \(arguments): \(result.stderr)")
+        #expect(result.stderr.hasPrefix("Error: "), "\(executable) \(arguments): \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(executable) \(arguments): \(result.stderr)")
+    }
+
+    @Test func aBadConfigFileIsAUsageError() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lb-config-\(UUID().uuidString).json")
+        try Data(#"{"balance": "random"}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try CommandRunner.run("loadbalancer", ["--config", file.path])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: \(file.path) is not a valid config file"), "\(result.stderr)")
+    }
+
+    @Test func aPortInUseIsOneLineAndExit1() throws {
+        let held = try ScriptedBackend { _ in [] }
+        defer { held.stop() }
+        let result = try CommandRunner.run("loadbalancer", ["--port", "\(held.port)", "--admin-port", "0", "--log-level", "error"])
+        #expect(result.status == 1)
+        // (Hummingbird may log its own "Server shutdown error: Already closed" around it.)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("loadbalancer: error: a port is already in use") }, "\(result.stderr)")
+    }
+}
