@@ -25,7 +25,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // The scheduler's tick with 1,000 instances, without its two round trips (the balancer's
     // stats, the provider's listing): decode the balancer's stats JSON, join it with the
-    // instances, slide the window, decide.
+    // instances, slide the window, and plan with the scheduler's own planner.
     Benchmark("scheduler tick work, 1000 instances", configuration: .init(metrics: metrics, scalingFactor: .one)) { benchmark in
         let instances = (1...1000).map {
             Instance(name: "web_vm\($0)", endpoint: Endpoint(host: "127.0.0.1", port: 20_000 + $0), state: .running, origin: .created, createdAt: Date())
@@ -37,7 +37,7 @@ let benchmarks: @Sendable () -> Void = {
             },
             latency: LatencyBuckets(boundsSeconds: LatencyBuckets.defaultBoundsSeconds, counts: Array(repeating: 10, count: 16), count: 160, sumSeconds: 1))
         let json = try JSONEncoder().encode(stats)
-        var decider = ScalingDecider(policy: .threshold(up: 20, down: 5), rules: { var rules = ScalingRules(); rules.maximum = 2000; return rules }())
+        var planner = ScalingPlanner(policy: .threshold(up: 20, down: 5), rules: { var rules = ScalingRules(); rules.maximum = 2000; return rules }())
         var window = LoadWindow(seconds: 10)
         var tick = 0.0
         benchmark.startMeasurement()
@@ -47,9 +47,9 @@ let benchmarks: @Sendable () -> Void = {
             let backends = Dictionary(decoded.backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
             window.add(time: tick, requestsTotal: decoded.requestsTotal + Int(tick) * 100, latency: decoded.latency)
-            let inService = statuses.filter { $0.health == .inService }.count
-            let load = window.requestsInWindow.map { $0 / Double(inService) }
-            blackHole(decider.decide(.init(now: tick, inService: inService, pending: 0, load: load, lastAction: nil, busy: false)))
+            let summary = ScalingPlanner.WindowSummary(
+                requests: window.requestsInWindow, rate: window.rate, p50Seconds: window.latency(0.5), p99Seconds: window.latency(0.99))
+            blackHole(planner.plan(.init(now: tick, date: Date(), instances: statuses, window: summary)))
         }
     }
 

@@ -3,51 +3,7 @@ import InstanceProviders
 import Foundation
 
 extension Scheduler {
-    /// An action the loop decided on; runs in its own child task, one at a time.
-    enum Work: Sendable {
-        /// Whether doing it starts the cooldown (the decision's say; repairs never do).
-        var startsCooldown: Bool {
-            switch self {
-            case .scaleUp(_, let starts), .scaleDown(_, _, let starts): starts
-            case .replace, .removeStuck: false
-            }
-        }
-
-        case scaleUp(reason: String, startsCooldown: Bool)
-        case scaleDown(reason: String, statuses: [InstanceStatus], startsCooldown: Bool)
-        /// A created instance that is broken (unhealthy too long, stopped, or never served): a
-        /// new one first, then the old one goes.
-        case replace(name: String, reason: String)
-        /// A created instance that never served within the startup timeout and holds no traffic.
-        case removeStuck(name: String, reason: String)
-    }
-
-    /// Broken instances to repair, at most one, while no other action runs.
-    func findRepairs(statuses: [InstanceStatus], now: Double, state: inout State) -> Work? {
-        for status in statuses where status.health == .unhealthy {
-            if state.unhealthySince[status.name] == nil { state.unhealthySince[status.name] = now }
-        }
-        let unhealthy = Set(statuses.filter { $0.health == .unhealthy }.map(\.name))
-        state.unhealthySince = state.unhealthySince.filter { unhealthy.contains($0.key) }
-        guard !state.busy else { return nil }
-        for status in statuses where status.origin == .created && !state.removing.contains(status.name) {
-            if status.health == .stopped {
-                return .replace(name: status.name, reason: "\(status.name) is \(status.state.rawValue)")
-            }
-            if let since = state.unhealthySince[status.name], now - since >= configuration.replaceUnhealthyAfter.seconds {
-                return .replace(
-                    name: status.name, reason: "\(status.name) failed its health checks for \((now - since).rounded(toPlaces: 0)) s")
-            }
-            if status.health == .pending, let created = status.createdAt,
-                Date().timeIntervalSince(created) > configuration.startupTimeout.seconds + 5
-            {
-                return .removeStuck(
-                    name: status.name,
-                    reason: "\(status.name) did not serve within \(configuration.startupTimeout.seconds.rounded(toPlaces: 0)) s of its creation")
-            }
-        }
-        return nil
-    }
+    typealias Work = ScalingPlanner.Work
 
     /// Registers running instances the balancer lacks; drains registrations of instances that no
     /// longer exist (only names that look like ours: a user's own backends are left alone).

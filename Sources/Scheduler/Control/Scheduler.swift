@@ -24,7 +24,7 @@ public final class Scheduler: Service, Sendable {
     public let feed = Feed()
 
     struct State {
-        var decider: ScalingDecider
+        var planner: ScalingPlanner
         var window: LoadWindow
         /// Monotonic seconds of the last action (restored from history at start).
         var lastAction: Double?
@@ -35,8 +35,6 @@ public final class Scheduler: Service, Sendable {
         var desired: Int
         /// A count asked for through the API; applied one step per tick, ignoring cooldowns.
         var manualDesired: Int?
-        /// When each registered instance was first seen failing its checks (monotonic seconds).
-        var unhealthySince: [String: Double] = [:]
         /// Instances being removed: not re-registered, not counted.
         var removing: Set<String> = []
         var balancerReachable = true
@@ -62,7 +60,7 @@ public final class Scheduler: Service, Sendable {
         metrics = SchedulerMetrics()
         state = Mutex(
             State(
-                decider: ScalingDecider(policy: configuration.policy, rules: configuration.rules),
+                planner: ScalingPlanner(policy: configuration.policy, rules: configuration.rules, configuration: configuration.planner),
                 window: LoadWindow(seconds: configuration.window.seconds), desired: configuration.rules.minimum))
     }
 
@@ -134,57 +132,36 @@ public final class Scheduler: Service, Sendable {
         let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
         if let stats { await keepPoolInStep(instances: instances, backends: backends, stats: stats) }
 
-        let (decision, sample, work) = state.withLock { state -> (ScalingDecider.Decision?, Sample, Work?) in
+        let plan = state.withLock { state -> ScalingPlanner.Plan in
             state.instances = statuses
             if let stats {
                 state.window.add(time: now, requestsTotal: stats.requestsTotal, latency: stats.latency)
             } else {
                 state.window.reset()
             }
-            let live = statuses.filter { !state.removing.contains($0.name) }
-            let inService = live.filter { $0.health == .inService }.count
-            let pending = live.filter { $0.health == .pending }.count
-            let load = state.window.requestsInWindow.map { inService > 0 ? $0 / Double(inService) : $0 }
-            let backingOff = now < state.retryAt
-            var work = backingOff ? nil : findRepairs(statuses: statuses, now: now, state: &state)
-            var decision: ScalingDecider.Decision?
-            if stats != nil {
-                let input = ScalingDecider.Input(
-                    now: now, inService: inService, pending: pending, load: load, lastAction: state.lastAction,
-                    busy: state.busy || work != nil || backingOff, unit: configuration.loadUnit)
-                if let manual = state.manualDesired {
-                    decision = manualDecision(manual, input: input, state: &state)
-                } else {
-                    decision = state.decider.decide(input)
-                }
-                if backingOff, var held = decision {
-                    held.reason += " (backing off \((state.retryAt - now).rounded(toPlaces: 0)) s after a failed action)"
-                    decision = held
-                }
-                if let decision {
-                    state.desired = decision.desired
-                    state.lastDecision = decision
-                    state.lastDecisionTime = Date()
-                    if work == nil, !state.busy {
-                        switch decision.action {
-                        case .scaleUp: work = .scaleUp(reason: decision.reason, startsCooldown: decision.startsCooldown)
-                        case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live, startsCooldown: decision.startsCooldown)
-                        case .none: break
-                        }
-                    }
-                }
+            let window = stats.map { _ in
+                ScalingPlanner.WindowSummary(
+                    requests: state.window.requestsInWindow, rate: state.window.rate, p50Seconds: state.window.latency(0.5),
+                    p99Seconds: state.window.latency(0.99))
             }
-            if let work {
+            let observation = ScalingPlanner.Observation(
+                now: now, date: Date(), instances: statuses, removing: state.removing, window: window, busy: state.busy,
+                lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired)
+            let plan = state.planner.plan(observation)
+            if plan.manualTargetReached { state.manualDesired = nil }
+            if let decision = plan.decision {
+                state.desired = decision.desired
+                state.lastDecision = decision
+                state.lastDecisionTime = observation.date
+            }
+            if let work = plan.work {
                 state.busy = true
                 if work.startsCooldown { state.lastAction = now }
             }
-            let sample = Sample(
-                time: Date().timeIntervalSince1970, inService: inService, pending: pending, desired: state.desired,
-                requestRate: state.window.rate ?? 0, loadPerInstance: load ?? 0,
-                p50Milliseconds: state.window.latency(0.5).map { $0 * 1000 }, p99Milliseconds: state.window.latency(0.99).map { $0 * 1000 })
-            state.lastSample = sample
-            return (decision, sample, work)
+            state.lastSample = plan.sample
+            return plan
         }
+        let (decision, sample, work) = (plan.decision, plan.sample, plan.work)
         if let decision {
             metrics.decided(decision.action)
             // An action's reason is logged once, with its event.
@@ -200,21 +177,6 @@ public final class Scheduler: Service, Sendable {
         pruneHistoryNowAndThen(now: now)
         if let work { group.addTask { await self.perform(work) } }
         metrics.tickDuration(Self.clock.now - started)
-    }
-
-    /// A count asked for through the API: one step per tick towards it, within min and max.
-    private func manualDecision(_ manual: Int, input: ScalingDecider.Input, state: inout State) -> ScalingDecider.Decision {
-        let current = input.inService + input.pending
-        let target = min(max(manual, configuration.rules.minimum), configuration.rules.maximum)
-        if target == current || (target > current && input.pending > 0) {
-            if target == current { state.manualDesired = nil }
-            return .init(action: .none, desired: target, reason: "manual: \(current) → \(target)", cooldownLeft: 0)
-        }
-        if input.busy { return .init(action: .none, desired: target, reason: "manual: waiting for the running action", cooldownLeft: 0) }
-        return .init(
-            action: target > current ? .scaleUp(1) : .scaleDown(1), desired: target,
-            reason: "manual \(target > current ? "scale up" : "scale down"): asked for \(target) → \(current) → \(current + (target > current ? 1 : -1))",
-            cooldownLeft: 0)
     }
 
     private func setReachable(balancer reachable: Bool, error: (any Error)? = nil) {

@@ -1,0 +1,211 @@
+import Foundation
+
+/// The scheduler's decisions, all of them, as one pure function of what a tick observed: the
+/// policy's decision (``ScalingDecider``), manual scaling, repairs of broken instances and the
+/// back-off after a failed action, in; the decision, the work to start and the sample to record,
+/// out. Clocks come in with the ``Observation``, so it is table-tested in milliseconds; the
+/// ``Scheduler`` service only gathers observations and carries plans out.
+///
+/// Like ``ScalingDecider`` it keeps a little memory between ticks (the stabilization window's
+/// recommendations, and since when each instance has failed its checks).
+public struct ScalingPlanner: Sendable {
+    public var decider: ScalingDecider
+    public var configuration: Configuration
+    /// When each instance was first seen failing its checks (monotonic seconds).
+    private(set) var unhealthySince: [String: Double] = [:]
+
+    /// What the planner needs beyond the policy and its rules.
+    public struct Configuration: Sendable {
+        /// Unit shown in reasons, e.g. `req/VM/10s`.
+        public var loadUnit = "req/VM/10s"
+        /// A created instance failing its checks this long is replaced (default 30 s).
+        public var replaceUnhealthyAfter: Duration = .seconds(30)
+        /// A created instance that has not served this long after its creation is removed (120 s).
+        public var startupTimeout: Duration = .seconds(120)
+
+        public init() {}
+    }
+
+    public init(policy: ScalingPolicy, rules: ScalingRules, configuration: Configuration = Configuration()) {
+        self.decider = ScalingDecider(policy: policy, rules: rules)
+        self.configuration = configuration
+    }
+
+    /// The load window's figures at this tick.
+    public struct WindowSummary: Sendable, Equatable {
+        /// Requests over the window; nil until the window spans two reads.
+        public var requests: Double?
+        /// Requests per second over the window.
+        public var rate: Double?
+        public var p50Seconds: Double?
+        public var p99Seconds: Double?
+
+        public init(requests: Double?, rate: Double? = nil, p50Seconds: Double? = nil, p99Seconds: Double? = nil) {
+            self.requests = requests
+            self.rate = rate
+            self.p50Seconds = p50Seconds
+            self.p99Seconds = p99Seconds
+        }
+    }
+
+    /// What one tick saw.
+    public struct Observation: Sendable {
+        /// Monotonic seconds.
+        public var now: Double
+        /// Wall-clock time, for instances' creation times and the sample.
+        public var date: Date
+        /// Every instance the provider lists, joined with the balancer's view.
+        public var instances: [InstanceStatus]
+        /// Instances being removed by a running action: not counted.
+        public var removing: Set<String> = []
+        /// The load window; nil when the balancer did not answer (no decision then).
+        public var window: WindowSummary?
+        /// An action is running.
+        public var busy = false
+        /// Monotonic seconds of the last action that started a cooldown.
+        public var lastAction: Double?
+        /// A count asked for through the API, not reached yet.
+        public var manualTarget: Int?
+        /// After a failed action, no new one before this (monotonic seconds).
+        public var retryAt = 0.0
+        /// The count decided last, kept in the sample while no decision can be made.
+        public var lastDesired = 0
+
+        public init(
+            now: Double, date: Date, instances: [InstanceStatus], removing: Set<String> = [], window: WindowSummary?, busy: Bool = false,
+            lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0
+        ) {
+            self.now = now
+            self.date = date
+            self.instances = instances
+            self.removing = removing
+            self.window = window
+            self.busy = busy
+            self.lastAction = lastAction
+            self.manualTarget = manualTarget
+            self.retryAt = retryAt
+            self.lastDesired = lastDesired
+        }
+    }
+
+    /// What to do about it.
+    public struct Plan: Sendable {
+        /// The decision of this tick; nil without a measurement.
+        public var decision: ScalingDecider.Decision?
+        /// The action to start now, if any (at most one runs at a time).
+        public var work: Work?
+        /// The manual target was reached: forget it.
+        public var manualTargetReached = false
+        /// Instances in service and pending (not counting those being removed), and the load per
+        /// in-service instance, as recorded in ``sample``.
+        public var sample: Sample
+    }
+
+    /// An action to start; runs in its own child task, one at a time.
+    public enum Work: Sendable, Equatable {
+        case scaleUp(reason: String, startsCooldown: Bool)
+        /// Removes ``InstanceStatus/scaleInTarget(_:)`` of `statuses`.
+        case scaleDown(reason: String, statuses: [InstanceStatus], startsCooldown: Bool)
+        /// A created instance that is broken (unhealthy too long, stopped, or never served): a
+        /// new one first, then the old one goes.
+        case replace(name: String, reason: String)
+        /// A created instance that never served within the startup timeout and holds no traffic.
+        case removeStuck(name: String, reason: String)
+
+        /// Whether doing it starts the cooldown (the decision's say; repairs never do).
+        public var startsCooldown: Bool {
+            switch self {
+            case .scaleUp(_, let starts), .scaleDown(_, _, let starts): starts
+            case .replace, .removeStuck: false
+            }
+        }
+    }
+
+    /// Plans one tick.
+    public mutating func plan(_ observation: Observation) -> Plan {
+        let now = observation.now
+        let live = observation.instances.filter { !observation.removing.contains($0.name) }
+        let inService = live.filter { $0.health == .inService }.count
+        let pending = live.filter { $0.health == .pending }.count
+        let load = observation.window?.requests.map { inService > 0 ? $0 / Double(inService) : $0 }
+        let backingOff = now < observation.retryAt
+        trackUnhealthy(observation.instances, now: now)
+        var work = backingOff || observation.busy ? nil : findRepair(observation)
+        var decision: ScalingDecider.Decision?
+        var manualTargetReached = false
+        if observation.window != nil {
+            let input = ScalingDecider.Input(
+                now: now, inService: inService, pending: pending, load: load, lastAction: observation.lastAction,
+                busy: observation.busy || work != nil || backingOff, unit: configuration.loadUnit)
+            if let manual = observation.manualTarget {
+                let (manualDecision, reached) = Self.manualDecision(manual, input: input, rules: decider.rules)
+                decision = manualDecision
+                manualTargetReached = reached
+            } else {
+                decision = decider.decide(input)
+            }
+            if backingOff, var held = decision {
+                held.reason += " (backing off \((observation.retryAt - now).rounded(toPlaces: 0)) s after a failed action)"
+                decision = held
+            }
+            if let decision, work == nil, !observation.busy {
+                switch decision.action {
+                case .scaleUp: work = .scaleUp(reason: decision.reason, startsCooldown: decision.startsCooldown)
+                case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live, startsCooldown: decision.startsCooldown)
+                case .none: break
+                }
+            }
+        }
+        let sample = Sample(
+            time: observation.date.timeIntervalSince1970, inService: inService, pending: pending, desired: decision?.desired ?? observation.lastDesired,
+            requestRate: observation.window?.rate ?? 0, loadPerInstance: load ?? 0,
+            p50Milliseconds: observation.window?.p50Seconds.map { $0 * 1000 }, p99Milliseconds: observation.window?.p99Seconds.map { $0 * 1000 })
+        return Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
+    }
+
+    /// A count asked for through the API: one step per tick towards it, within min and max,
+    /// ignoring cooldowns; whether it is reached.
+    static func manualDecision(_ manual: Int, input: ScalingDecider.Input, rules: ScalingRules) -> (ScalingDecider.Decision, Bool) {
+        let current = input.inService + input.pending
+        let target = min(max(manual, rules.minimum), rules.maximum)
+        if target == current || (target > current && input.pending > 0) {
+            return (.init(action: .none, desired: target, reason: "manual: \(current) → \(target)", cooldownLeft: 0), target == current)
+        }
+        if input.busy { return (.init(action: .none, desired: target, reason: "manual: waiting for the running action", cooldownLeft: 0), false) }
+        let up = target > current
+        return (
+            .init(
+                action: up ? .scaleUp(1) : .scaleDown(1), desired: target,
+                reason: "manual \(up ? "scale up" : "scale down"): asked for \(target) → \(current) → \(current + (up ? 1 : -1))",
+                cooldownLeft: 0), false
+        )
+    }
+
+    /// Notes since when each instance has failed its checks; forgets those that recovered.
+    private mutating func trackUnhealthy(_ instances: [InstanceStatus], now: Double) {
+        let unhealthy = Set(instances.filter { $0.health == .unhealthy }.map(\.name))
+        unhealthySince = unhealthySince.filter { unhealthy.contains($0.key) }
+        for name in unhealthy where unhealthySince[name] == nil { unhealthySince[name] = now }
+    }
+
+    /// The first broken instance the autoscaler created, and what to do about it.
+    private func findRepair(_ observation: Observation) -> Work? {
+        for status in observation.instances where status.origin == .created && !observation.removing.contains(status.name) {
+            if status.health == .stopped {
+                return .replace(name: status.name, reason: "\(status.name) is \(status.state.rawValue)")
+            }
+            if let since = unhealthySince[status.name], observation.now - since >= configuration.replaceUnhealthyAfter.seconds {
+                return .replace(
+                    name: status.name, reason: "\(status.name) failed its health checks for \((observation.now - since).rounded(toPlaces: 0)) s")
+            }
+            if status.health == .pending, let created = status.createdAt,
+                observation.date.timeIntervalSince(created) > configuration.startupTimeout.seconds + 5
+            {
+                return .removeStuck(
+                    name: status.name,
+                    reason: "\(status.name) did not serve within \(configuration.startupTimeout.seconds.rounded(toPlaces: 0)) s of its creation")
+            }
+        }
+        return nil
+    }
+}

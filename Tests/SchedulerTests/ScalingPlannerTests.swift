@@ -1,0 +1,139 @@
+import Foundation
+import InstanceProviders
+import Scheduler
+import Testing
+
+/// The whole tick's decision-making as a pure function: repairs, back-off, manual scaling and the
+/// policy, with the clock in the observation. No servers, no sleeping.
+@Suite("scaling planner")
+struct ScalingPlannerTests {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func planner() -> ScalingPlanner {
+        var configuration = ScalingPlanner.Configuration()
+        configuration.replaceUnhealthyAfter = .seconds(30)
+        configuration.startupTimeout = .seconds(120)
+        return ScalingPlanner(policy: .threshold(up: 20, down: 5), rules: ScalingRules(), configuration: configuration)
+    }
+
+    static func instance(
+        _ number: Int, _ health: InstanceStatus.Health = .inService, origin: InstanceOrigin = .created, createdAt: Date = start
+    ) -> InstanceStatus {
+        InstanceStatus(
+            name: "web_vm\(number)", endpoint: "127.0.0.1:\(18080 + number)", state: health == .stopped ? .stopped : .running,
+            health: health, origin: origin, createdAt: createdAt, requestsTotal: 0, inFlight: 0)
+    }
+
+    /// Two found instances in service, plus `extra`.
+    static func observe(
+        at now: Double, _ extra: [InstanceStatus] = [], requests: Double? = 20, busy: Bool = false, lastAction: Double? = nil,
+        manual: Int? = nil, retryAt: Double = 0, removing: Set<String> = []
+    ) -> ScalingPlanner.Observation {
+        ScalingPlanner.Observation(
+            now: now, date: start.addingTimeInterval(now), instances: [instance(1, origin: .found), instance(2, origin: .found)] + extra,
+            removing: removing, window: requests.map { .init(requests: $0) }, busy: busy, lastAction: lastAction, manualTarget: manual,
+            retryAt: retryAt, lastDesired: 2)
+    }
+
+    // MARK: Repairs
+
+    @Test func aStoppedCreatedInstanceIsReplacedAndAFoundOneIsNot() {
+        var planner = Self.planner()
+        let plan = planner.plan(Self.observe(at: 100, [Self.instance(3, .stopped)]))
+        #expect(plan.work == .replace(name: "web_vm3", reason: "web_vm3 is stopped"))
+        // The repair holds the policy back: no second action on the same group.
+        #expect(plan.decision?.action == ScalingDecider.Action.none)
+        var other = Self.planner()
+        #expect(other.plan(Self.observe(at: 100, [Self.instance(3, .stopped, origin: .found)])).work == nil)
+    }
+
+    @Test func anUnhealthyInstanceIsReplacedAfterItFailedFor30Seconds() {
+        var planner = Self.planner()
+        let sick = [Self.instance(3, .unhealthy)]
+        #expect(planner.plan(Self.observe(at: 10, sick)).work == nil)
+        #expect(planner.plan(Self.observe(at: 39.9, sick)).work == nil)
+        #expect(planner.plan(Self.observe(at: 40, sick)).work == .replace(name: "web_vm3", reason: "web_vm3 failed its health checks for 30 s"))
+    }
+
+    @Test func recoveringStartsTheCountAgain() {
+        var planner = Self.planner()
+        _ = planner.plan(Self.observe(at: 10, [Self.instance(3, .unhealthy)]))
+        _ = planner.plan(Self.observe(at: 25, [Self.instance(3, .inService)]))
+        #expect(planner.plan(Self.observe(at: 41, [Self.instance(3, .unhealthy)])).work == nil)
+        #expect(planner.plan(Self.observe(at: 71, [Self.instance(3, .unhealthy)])).work != nil)
+    }
+
+    @Test func anInstanceThatNeverServedIsRemovedAfterTheStartupTimeout() {
+        var planner = Self.planner()
+        let young = Self.instance(3, .pending, createdAt: Self.start.addingTimeInterval(10))
+        #expect(planner.plan(Self.observe(at: 130, [young])).work == nil)  // 120 s old
+        #expect(
+            planner.plan(Self.observe(at: 136, [young])).work
+                == .removeStuck(name: "web_vm3", reason: "web_vm3 did not serve within 120 s of its creation"))
+    }
+
+    @Test func noRepairWhileBusyBackingOffOrRemovingIt() {
+        let stopped = [Self.instance(3, .stopped)]
+        var planner = Self.planner()
+        #expect(planner.plan(Self.observe(at: 100, stopped, busy: true)).work == nil)
+        #expect(planner.plan(Self.observe(at: 100, stopped, retryAt: 101)).work == nil)
+        #expect(planner.plan(Self.observe(at: 100, stopped, removing: ["web_vm3"])).work == nil)
+        #expect(planner.plan(Self.observe(at: 101, stopped, retryAt: 101)).work != nil)
+    }
+
+    // MARK: Back-off
+
+    @Test func backingOffHoldsTheActionAndSaysWhy() {
+        var planner = Self.planner()
+        let plan = planner.plan(Self.observe(at: 100, requests: 100, retryAt: 104))
+        #expect(plan.work == nil)
+        #expect(plan.decision?.reason.hasSuffix("(backing off 4 s after a failed action)") == true, "\(plan.decision?.reason ?? "")")
+        let after = planner.plan(Self.observe(at: 104, requests: 100, retryAt: 104))
+        #expect(after.work == .scaleUp(reason: "scale up: 50 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
+    }
+
+    // MARK: Manual scaling
+
+    @Test func manualScalingStepsOneAtATimeIgnoringTheCooldownUntilReached() {
+        var planner = Self.planner()
+        // Quiet load and a fresh cooldown would hold the policy; the manual target does not wait.
+        let up = planner.plan(Self.observe(at: 100, requests: 0, lastAction: 99, manual: 4))
+        // It does start a cooldown, so that the policy does not undo it at once.
+        #expect(up.work == .scaleUp(reason: "manual scale up: asked for 4 → 2 → 3", startsCooldown: true))
+        #expect(!up.manualTargetReached)
+        // While the new one is pending, no second step.
+        let waiting = planner.plan(Self.observe(at: 101, [Self.instance(3, .pending)], requests: 0, manual: 4))
+        #expect(waiting.work == nil && waiting.decision?.desired == 4)
+        let busy = planner.plan(Self.observe(at: 102, [Self.instance(3)], requests: 0, busy: true, manual: 4))
+        #expect(busy.work == nil && busy.decision?.reason == "manual: waiting for the running action")
+        let reached = planner.plan(Self.observe(at: 103, [Self.instance(3), Self.instance(4)], requests: 0, manual: 4))
+        #expect(reached.work == nil && reached.manualTargetReached)
+    }
+
+    @Test func aManualTargetIsClampedToTheBounds() {
+        var planner = Self.planner()
+        let plan = planner.plan(Self.observe(at: 100, requests: 0, manual: 50))
+        #expect(plan.decision?.desired == 8)
+        let down = planner.plan(Self.observe(at: 100, [Self.instance(3)], requests: 0, manual: 0))
+        #expect(down.decision?.desired == 2)
+        #expect(down.work == .scaleDown(reason: "manual scale down: asked for 2 → 3 → 2", statuses: Self.observe(at: 100, [Self.instance(3)]).instances, startsCooldown: true))
+    }
+
+    // MARK: Policy and sample
+
+    @Test func withoutAMeasurementNothingIsDecidedAndTheSampleKeepsTheLastCount() {
+        var planner = Self.planner()
+        let plan = planner.plan(Self.observe(at: 100, requests: nil))
+        #expect(plan.decision == nil && plan.work == nil)
+        #expect(plan.sample.desired == 2 && plan.sample.inService == 2 && plan.sample.loadPerInstance == 0)
+    }
+
+    @Test func instancesBeingRemovedAreNotCountedNorOfferedForScaleIn() {
+        var planner = Self.planner()
+        let leaving = Self.instance(3)
+        let plan = planner.plan(Self.observe(at: 100, [leaving], requests: 60, removing: ["web_vm3"]))
+        #expect(plan.sample.inService == 2)
+        #expect(plan.sample.loadPerInstance == 30)
+        #expect(plan.work == .scaleUp(reason: "scale up: 30 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
+    }
+}
