@@ -76,7 +76,14 @@ struct LibvirtProviderTests {
         #expect(listed.contains(instance.name) && listed.contains(second.name))
         #expect(!listed.contains(template))
 
+        // The test driver's guests get no endpoint (their made-up 192.168 addresses must never be
+        // contacted); serving there means running, and a stopped one is refused.
+        #expect(instance.endpoint == nil && second.endpoint == nil)
         try await provider.waitUntilServing(instance, timeout: .seconds(1))
+        try connection.domain(named: second.name).destroy()
+        await #expect(throws: AutoscalerError.provider("\(second.name) is stopped, not running")) {
+            try await provider.waitUntilServing(second, timeout: .seconds(1))
+        }
 
         try await provider.delete(name: instance.name)
         try await provider.delete(name: second.name)

@@ -53,7 +53,8 @@ struct HardeningTests {
         try await BalancerHarness.with(backends: 1, configure: { $0.maxConnections = 1 }) { lb in
             let held = try RawHTTP.Connection(port: lb.proxyPort)
             try await Task.sleep(for: .milliseconds(100))
-            let refused = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            // Closed at once without a byte (a hung proxy would throw a time-out here instead).
+            let refused = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeoutSeconds: 3)
             #expect(refused.isEmpty)
             held.close()
         }

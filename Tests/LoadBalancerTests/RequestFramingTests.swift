@@ -17,7 +17,7 @@ struct RequestFramingTests {
         ("3\r\nhello\r\n0\r\n\r\n", "longer than its size"),
     ])
     func anInvalidChunkAfterTheHeadIs400(badChunk: String, what: String) async throws {
-        try await ResponseFramingTests.withBackend({ _ in [.send(Self.ok)] }) { lb, backend in
+        try await BalancerHarness.withScriptedBackend({ _ in [.send(Self.ok)] }) { lb, backend in
             let port = lb.proxyPort
             let (answer, closed) = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -38,7 +38,7 @@ struct RequestFramingTests {
     }
 
     @Test func anInvalidChunkInTheFirstPacketIs400AndReachesNoBackend() async throws {
-        try await ResponseFramingTests.withBackend({ _ in [.send(Self.ok)] }) { lb, backend in
+        try await BalancerHarness.withScriptedBackend({ _ in [.send(Self.ok)] }) { lb, backend in
             let port = lb.proxyPort
             let answer = try await onThread {
                 try RawHTTPClient(port: port).exchange(
@@ -58,7 +58,7 @@ struct PassiveHealthTests {
         let script: ScriptedBackend.Script = { request in
             request.connection == 1 ? [.send("garbage\r\n\r\n")] : [.send(RequestFramingTests.ok)]
         }
-        try await ResponseFramingTests.withBackend(configure: { $0.health.failTimeout = .seconds(5) }, script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(configure: { $0.health.failTimeout = .seconds(5) }, script) { lb, _ in
             #expect(try await lb.request().status == 502)
             #expect(try await lb.stats().backends.first?.state == .down)
             #expect(try await lb.request().status == 503)

@@ -10,27 +10,9 @@ import Testing
 struct ResponseFramingTests {
     static let get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
-    /// A balancer over one scripted backend, without active checks (their probes would reach the
-    /// script too).
-    static func withBackend(
-        configure: (inout LoadBalancer.Configuration) -> Void = { _ in }, _ script: @escaping ScriptedBackend.Script,
-        _ body: (BalancerHarness, ScriptedBackend) async throws -> Void
-    ) async throws {
-        let backend = try ScriptedBackend(script: script)
-        defer { backend.stop() }
-        try await BalancerHarness.with(
-            backends: 0,
-            configure: {
-                $0.backends = [("raw", Endpoint(host: "127.0.0.1", port: backend.port))]
-                $0.health.enabled = false
-                configure(&$0)
-            }
-        ) { lb in try await body(lb, backend) }
-    }
-
     @Test(arguments: ["HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\n"])
     func closeDelimitedAnswerIsChunkedForAKeptAliveClient(statusAndHeaders: String) async throws {
-        try await Self.withBackend({ request in [.send(statusAndHeaders + "answer \(request.connection)\n"), .close] }) { lb, backend in
+        try await BalancerHarness.withScriptedBackend({ request in [.send(statusAndHeaders + "answer \(request.connection)\n"), .close] }) { lb, backend in
             let port = lb.proxyPort
             let answers = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -50,7 +32,7 @@ struct ResponseFramingTests {
 
     @Test(arguments: ["GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"])
     func closeDelimitedAnswerToAnHTTP10ClientEndsWithTheConnection(request: String) async throws {
-        try await Self.withBackend({ _ in [.send("HTTP/1.1 200 OK\r\n\r\nold client"), .close] }) { lb, _ in
+        try await BalancerHarness.withScriptedBackend({ _ in [.send("HTTP/1.1 200 OK\r\n\r\nold client"), .close] }) { lb, _ in
             let port = lb.proxyPort
             let (answer, closed) = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -76,7 +58,7 @@ struct ResponseFramingTests {
             default: [.send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter")]
             }
         }
-        try await Self.withBackend(script) { lb, backend in
+        try await BalancerHarness.withScriptedBackend(script) { lb, backend in
             let port = lb.proxyPort
             let answers = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -106,7 +88,7 @@ struct ResponseFramingTests {
             default: [.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"), .pause(milliseconds: 50), .close]
             }
         }
-        try await Self.withBackend(script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(script) { lb, _ in
             let port = lb.proxyPort
             for target in ["/length", "/chunked"] {
                 let (answer, closed) = try await onThread {
@@ -130,7 +112,7 @@ struct ResponseFramingTests {
                 .send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
             ]
         }
-        try await Self.withBackend(script) { lb, backend in
+        try await BalancerHarness.withScriptedBackend(script) { lb, backend in
             let port = lb.proxyPort
             let (modern, old) = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -158,7 +140,7 @@ struct ResponseFramingTests {
                 .send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone"),
             ]
         }
-        try await Self.withBackend(configure: { $0.responseTimeout = .milliseconds(300) }, script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(configure: { $0.responseTimeout = .milliseconds(300) }, script) { lb, _ in
             let port = lb.proxyPort
             let answer = try await onThread { try RawHTTPClient(port: port).exchange(Self.get) }
             #expect(answer.map(\.status) == [100, 102, 200])
@@ -170,7 +152,7 @@ struct ResponseFramingTests {
         let script: ScriptedBackend.Script = { _ in
             [.send("HTTP/1.1 200 OK\r\n\r\npart of it"), .pause(milliseconds: 50), .reset]
         }
-        try await Self.withBackend(script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(script) { lb, _ in
             let port = lb.proxyPort
             let (answer, closed) = try await onThread {
                 let client = try RawHTTPClient(port: port)
@@ -187,7 +169,7 @@ struct ResponseFramingTests {
         let script: ScriptedBackend.Script = { _ in
             [.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")]
         }
-        try await Self.withBackend(script) { lb, backend in
+        try await BalancerHarness.withScriptedBackend(script) { lb, backend in
             let port = lb.proxyPort
             let (first, second) = try await onThread {
                 let first = try RawHTTPClient(port: port)
@@ -210,7 +192,7 @@ struct ResponseFramingTests {
         let script: ScriptedBackend.Script = { _ in
             [.send("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]
         }
-        try await Self.withBackend(script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(script) { lb, _ in
             let port = lb.proxyPort
             let answer = try await onThread { try RawHTTPClient(port: port).exchange(Self.get) }
             #expect(answer.map(\.status) == [502])
@@ -220,7 +202,7 @@ struct ResponseFramingTests {
 
     @Test(arguments: ["NOT HTTP AT ALL\r\n\r\n", "HTTP/1.1 abc\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"])
     func garbageFromABackendIs502(reply: String) async throws {
-        try await Self.withBackend({ _ in [.send(reply)] }) { lb, _ in
+        try await BalancerHarness.withScriptedBackend({ _ in [.send(reply)] }) { lb, _ in
             let port = lb.proxyPort
             let answer = try await onThread { try RawHTTPClient(port: port).exchange(Self.get) }
             #expect(answer.map(\.status) == [502])
@@ -234,7 +216,7 @@ struct ResponseFramingTests {
     func aBackendThatClosesAfterEveryAnswerServesAnyNumberOfRequests(reply: String) async throws {
         // No pause before the close: the proxy must not put the connection back in its pool in the
         // moment between the answer and the close (a POST cannot be retried elsewhere).
-        try await Self.withBackend({ _ in [.send(reply), .close] }) { lb, backend in
+        try await BalancerHarness.withScriptedBackend({ _ in [.send(reply), .close] }) { lb, backend in
             let port = lb.proxyPort
             let answers = try await onThread {
                 let client = try RawHTTPClient(port: port)

@@ -42,7 +42,7 @@ struct SchedulerCommandTests {
             ]
             let first = try Self.start(arguments)
             defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-            try await SchedulerLoopTests.waitUntil(10, "the first instance") { try await lb.provider.instances().count >= 1 }
+            try await waitUntil(10, "the first instance") { try await lb.provider.instances().count >= 1 }
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
             let made = try await lb.provider.instances().count
@@ -50,7 +50,7 @@ struct SchedulerCommandTests {
 
             let second = try Self.start(arguments)
             defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
-            try await SchedulerLoopTests.waitUntil(20, "three instances in service") {
+            try await waitUntil(20, "three instances in service") {
                 let backends = try await lb.stats().backends
                 return backends.filter { $0.state == .active }.count == 3
             }
@@ -88,7 +88,7 @@ struct SchedulerCommandTests {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
                 return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }
-            try await SchedulerLoopTests.waitUntil(15, "the API and one instance") {
+            try await waitUntil(15, "the API and one instance") {
                 guard let (status, body) = try? await call("/api/v1/status"), status == 200 else { return false }
                 return body.contains(#""inService":1"#)
             }
@@ -107,7 +107,7 @@ struct SchedulerCommandTests {
             let (outside, message) = try await call("/api/v1/scale", method: .POST, body: #"{"desired":7}"#, token: "s3cret")
             #expect(outside == 400 && message.contains("outside"))
             #expect(try await call("/api/v1/scale", method: .POST, body: #"{"delta":1}"#, token: "s3cret").0 == 202)
-            try await SchedulerLoopTests.waitUntil(15, "a second instance") { try await lb.provider.instances().count == 2 }
+            try await waitUntil(15, "a second instance") { try await lb.provider.instances().count == 2 }
             let (_, metrics) = try await call("/metrics")
             #expect(metrics.contains("scheduler_decisions_total") && metrics.contains("scheduler_actions_total"))
         }

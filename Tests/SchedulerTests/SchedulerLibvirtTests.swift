@@ -54,7 +54,7 @@ struct SchedulerLibvirtTests {
                 configuration.startupTimeout = .seconds(1)
                 configuration.rules.minimum = 1
             } _: { scheduler in
-                try await SchedulerLoopTests.waitUntil(10, "a failed scale-up") {
+                try await waitUntil(10, "a failed scale-up") {
                     try scheduler.history.events(since: 0).contains { $0.kind == .failure }
                 }
                 // The clone that never served is gone again, and the next try waits (backoff).

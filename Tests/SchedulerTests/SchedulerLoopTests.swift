@@ -12,15 +12,6 @@ import Testing
 /// traffic from the client simulator, and the scheduler deciding on what the balancer counted.
 @Suite("scheduler loop with real instances and traffic")
 struct SchedulerLoopTests {
-    static func waitUntil(_ seconds: Double, _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw HarnessError(description: "timed out after \(seconds) s waiting for \(what)")
-    }
-
     /// Runs a scheduler over `lb`'s balancer (and, unless given another, its process provider)
     /// in a service group for `body`, then shuts it down gracefully.
     static func withScheduler(
@@ -33,18 +24,7 @@ struct SchedulerLoopTests {
             configuration: configuration, provider: provider ?? lb.provider,
             balancer: try BalancerAdminClient(url: "http://127.0.0.1:\(lb.adminPort)"), history: try History(path: nil),
             logger: Logger(label: "scheduler"))
-        let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body(scheduler)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withRunningServices([scheduler]) { try await body(scheduler) }
     }
 
     @Test func scalesUpUnderLoadAndDownAfterWithoutAFailedRequest() async throws {
@@ -61,11 +41,11 @@ struct SchedulerLoopTests {
                 configuration.drainTimeout = .seconds(10)
             } _: { scheduler in
                 // Below the minimum: one instance at once, registered once it serves.
-                try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
 
                 // 24 req/s on one instance is 48 per 2 s window > 10: scale up, then again.
                 async let busy = ConstantLoad.run(port: lb.proxyPort, rate: 24, seconds: 6)
-                try await Self.waitUntil(15, "a scale-up") { scheduler.status.inService >= 2 }
+                try await waitUntil(15, "a scale-up") { scheduler.status.inService >= 2 }
                 let high = try await busy
                 #expect(high.errorsTotal == 0, "\(high.errors)")
                 let events = try scheduler.history.events(since: 0)
@@ -77,7 +57,7 @@ struct SchedulerLoopTests {
                 // 1 req/s over two or three instances is under 2 per instance per window: scale down
                 // one at a time to the minimum, while traffic flows, without a failed request.
                 async let quiet = ConstantLoad.run(port: lb.proxyPort, rate: 2, seconds: 14)
-                try await Self.waitUntil(25, "scale-down to the minimum") {
+                try await waitUntil(25, "scale-down to the minimum") {
                     let left = try await lb.provider.instances().count
                     return scheduler.status.inService == 1 && scheduler.status.pending == 0 && left == 1
                 }
@@ -98,13 +78,13 @@ struct SchedulerLoopTests {
                 configuration.rules.minimum = 1
                 configuration.rules.maximum = 3
             } _: { scheduler in
-                try await Self.waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
                 #expect(try scheduler.requestScale(ScaleRequest(desired: 3)) == 3)
-                try await Self.waitUntil(20, "three instances") { scheduler.status.inService == 3 }
+                try await waitUntil(20, "three instances") { scheduler.status.inService == 3 }
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 9)) }
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 2, delta: 1)) }
                 #expect(try scheduler.requestScale(ScaleRequest(delta: -1)) == 2)
-                try await Self.waitUntil(20, "two instances") { (try await lb.provider.instances().count) == 2 }
+                try await waitUntil(20, "two instances") { (try await lb.provider.instances().count) == 2 }
             }
         }
     }
@@ -124,9 +104,7 @@ struct SchedulerHealingTests {
             configuration: configuration, provider: try ProcessProvider(configuration: .init(stateDirectory: state)),
             balancer: try BalancerAdminClient(url: configuration.balancerURL), history: try History(path: nil),
             logger: Logger(label: "scheduler"))
-        let group = ServiceGroup(services: [scheduler], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await withRunningServices([scheduler]) {
             try await Task.sleep(for: .milliseconds(2500))
             let status = scheduler.status
             #expect(!status.balancerReachable)
@@ -134,8 +112,6 @@ struct SchedulerHealingTests {
             let ticks = try scheduler.history.samples(since: 0).count
             #expect(ticks >= 1 && ticks <= 8, "\(ticks) ticks")  // without backoff: 25
             #expect(try await ProcessProvider(configuration: .init(stateDirectory: state)).instances().isEmpty, "nothing made blind")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 
@@ -146,11 +122,11 @@ struct SchedulerHealingTests {
                 configuration.interval = .milliseconds(200)
                 configuration.rules.minimum = 2
             } _: { scheduler in
-                try await SchedulerLoopTests.waitUntil(15, "two instances") { scheduler.status.inService == 2 }
+                try await waitUntil(15, "two instances") { scheduler.status.inService == 2 }
                 let state = lb.provider.configuration.stateDirectory
                 let victim = try #require(SchedulerCommandTests.webserverProcesses(of: state).first)
                 kill(victim, SIGKILL)
-                try await SchedulerLoopTests.waitUntil(20, "a replacement") {
+                try await waitUntil(20, "a replacement") {
                     let events = try scheduler.history.events(since: 0)
                     let names = try await lb.provider.instances().map(\.name)
                     return events.contains { $0.kind == .replace } && events.contains { $0.kind == .delete } && names.count == 2

@@ -74,6 +74,24 @@ public struct BalancerHarness: Sendable {
         }
     }
 
+    /// A balancer over one ``ScriptedBackend`` named `raw`, without active checks (their probes
+    /// would reach the script too).
+    public static func withScriptedBackend(
+        configure: (inout LoadBalancer.Configuration) -> Void = { _ in }, _ script: @escaping ScriptedBackend.Script,
+        _ body: (BalancerHarness, ScriptedBackend) async throws -> Void
+    ) async throws {
+        let backend = try ScriptedBackend(script: script)
+        defer { backend.stop() }
+        try await with(
+            backends: 0,
+            configure: {
+                $0.backends = [("raw", Endpoint(host: "127.0.0.1", port: backend.port))]
+                $0.health.enabled = false
+                configure(&$0)
+            }
+        ) { lb in try await body(lb, backend) }
+    }
+
     public struct Answer: Sendable {
         public var status: UInt
         public var instance: String?

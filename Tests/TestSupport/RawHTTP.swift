@@ -7,6 +7,9 @@ import Glibc
 /// A blocking loopback TCP exchange: sends bytes as they are and reads until the server closes,
 /// for requests an HTTP client library would refuse to send.
 public enum RawHTTP {
+    /// What the server sent before it closed the connection; throws
+    /// ``RawHTTPClient/Failure/timedOut(_:)`` when it did not close within `timeoutSeconds` (a
+    /// hung server must not pass for one that answered nothing).
     public static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) throws -> String {
         let connection = try Connection(port: port)
         defer { connection.close() }
@@ -18,6 +21,9 @@ public enum RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                throw RawHTTPClient.Failure.timedOut("the server's close (got \(reply.count) bytes)")
+            }
             if count <= 0 { break }
             reply.append(contentsOf: buffer[0..<count])
         }

@@ -15,23 +15,8 @@ struct WebServerTests {
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("port-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: portFile) }
         let server = WebServer(configuration: .init(port: 0, name: name, portFile: portFile))
-        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var port: Int?
-            for _ in 0..<500 where port == nil {
-                port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-                if port == nil { try await Task.sleep(for: .milliseconds(10)) }
-            }
-            let bound = try #require(port)
-            do {
-                try await body(bound)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await withRunningServices([server]) {
+            try await body(try await portWritten(to: portFile))
         }
     }
 
@@ -132,12 +117,7 @@ struct WebServerTests {
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            var port: Int?
-            while port == nil {
-                try await Task.sleep(for: .milliseconds(10))
-                port = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            }
-            let bound = try #require(port)
+            let bound = try await portWritten(to: portFile)
             // Margin for a busy machine: the request must be in the server's hands before the
             // shutdown starts (100 ms was not always enough with every suite running at once).
             async let slow = request(bound, "/?work=1200")
