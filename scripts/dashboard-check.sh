@@ -2,14 +2,14 @@
 # The dashboard in a real browser: headless Chromium against a scheduler (process provider) with
 # a real balancer and real traffic. Checks that the page loads without console errors, that the
 # instance count on the page changes after a scale-up, and that the scale-up event appears; saves
-# images/dashboard.png (desktop) and images/dashboard-phone.png (phone width).
+# dashboard.png (desktop) and dashboard-phone.png (phone width) in --out (default
+# .build/dashboard-check, so that a test run leaves the README's pictures alone).
 #
-#   scripts/dashboard-check.sh      (run by scripts/test.sh; needs a built tree)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-out=images
+#   scripts/dashboard-check.sh [--out DIR]     (run by scripts/test.sh; needs a built tree)
+source "$(dirname "$0")/lib.sh"
+out=.build/dashboard-check
+[ "${1:-}" = --out ] && out=$2
 BIN=${BIN:-$(swift build --show-bin-path)}
-fail() { printf 'dashboard-check: FAILED: %s\n' "$*" >&2; exit 1; }
 
 browser=$(command -v chromium || command -v chromium-browser || true)
 python3 -c 'import websocket' 2>/dev/null || python3 -m pip install --quiet websocket-client 2>/dev/null ||
@@ -22,15 +22,14 @@ if [ -z "$browser" ]; then
 fi
 for exe in loadbalancer scheduler clientsim webserver; do [ -x "$BIN/$exe" ] || fail "$BIN/$exe missing: run swift build"; done
 
-work=$(mktemp -d); pids=()
+temp_dir work
+pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true
-    for _ in 1 2 3 4; do "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true; done
-    rm -rf "$work"
+    for _ in 1 2 3 4 5; do "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true; done
 }
-trap cleanup EXIT
+at_exit cleanup
 # Below the kernel's ephemeral range (32768+), so that no outgoing connection holds one of them.
 base=$((22000 + RANDOM % 8000)); lb=$base admin=$((base + 1)) api=$((base + 2))
 "$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
@@ -38,16 +37,11 @@ base=$((22000 + RANDOM % 8000)); lb=$base admin=$((base + 1)) api=$((base + 2))
     --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --token dashboard-test \
     --history "$work/history.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
 url=http://127.0.0.1:$api/
-in_service() { curl -fsS -m 2 ${url}api/v1/status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["inService"])' 2>/dev/null || echo 0; }
-wait_until() {
-    local until=$((SECONDS + $1))
-    while [ "$(in_service)" != "$2" ]; do
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -5 "$work"/*.log >&2; fail "a process exited"; }; done
-        [ $SECONDS -lt $until ] || { tail -5 "$work"/*.log >&2; fail "timed out waiting for $2 in service"; }
-        sleep 0.3
-    done
+in_service() {
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { tail -5 "$work"/*.log >&2; fail "a process exited"; }; done
+    [ "$(status_field "$api" inService)" = "$1" ]
 }
-wait_until 30 2
+wait_for 30 "2 in service" in_service 2
 
 # One page load, driven through the DevTools protocol: the count changes on the open page (live,
 # no reload) when real traffic makes the scheduler scale up; the event and the new instance show.

@@ -9,8 +9,7 @@
 #   scripts/demo.sh --duration 300   stop after 300 s
 #   scripts/demo.sh --fast --duration 40 --non-interactive --debug
 #                                    what scripts/test.sh runs: a short spike, checks, exit status
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 provider=process duration="" interactive=1 fast=0 config=release
 while [ $# -gt 0 ]; do case $1 in
     --vms) provider=libvirt; shift;;
@@ -28,7 +27,6 @@ P99_BOUND_MS=${DEMO_P99_BOUND_MS:-1000}
 
 say() { printf '\033[1m[demo] %s\033[0m\n' "$*"; }
 [ "$interactive" = 1 ] || say() { printf '[demo] %s\n' "$*"; }
-fail() { printf '[demo] FAILED: %s\n' "$*" >&2; exit 1; }
 
 for port in 8080 8081 8090; do
     if ss -Hltn "sport = :$port" | grep -q .; then fail "port $port is in use (another loadbalancer or scheduler running?)"; fi
@@ -39,7 +37,7 @@ say "building ($config)"
 swift build -c "$config" 2>&1 | tail -1
 BIN=$(swift build -c "$config" --show-bin-path)
 
-work=$(mktemp -d)
+temp_dir work
 providerArgs=(--provider process --state-dir "$work/state")
 if [ "$provider" = libvirt ]; then
     scripts/setup-libvirt.sh
@@ -66,15 +64,14 @@ stop_all() {
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     # Remove the instances the demo made (never a VM that was there before).
     if [ "$provider" = process ]; then
-        while "$BIN/scale-down" "${providerArgs[@]}" --log-level error >/dev/null 2>&1; do :; done
+        for _ in $(seq 20); do "$BIN/scale-down" "${providerArgs[@]}" --log-level error >/dev/null 2>&1 || break; done
     else
         for vm in $(comm -13 <(echo "$domains_before") <(virsh -q list --all --name | sed '/^$/d' | sort)); do
             "$BIN/scale-down" --provider libvirt "$vm" --log-level error >/dev/null 2>&1 || true
         done
     fi
 }
-cleanup() { stop_all; rm -rf "$work"; }
-trap cleanup EXIT
+at_exit stop_all
 trap 'exit 130' INT TERM
 
 # Each process writes into a tagging filter through process substitution, so that $! is the
@@ -91,10 +88,11 @@ sleep 0.5
 say "starting the scheduler (${providerArgs[1]} provider), API and dashboard on 127.0.0.1:8090"
 "$BIN/scheduler" "${providerArgs[@]}" "${schedulerArgs[@]}" --history "$work/history.sqlite" > >(tag scheduler 33) 2>&1 &
 pids+=($!)
-until curl -fsS -m 1 http://127.0.0.1:8090/api/v1/status 2>/dev/null | grep -q '"inService":2'; do
-    sleep 0.3
+two_in_service() {
     kill -0 "${pids[1]}" 2>/dev/null || fail "the scheduler exited"
-done
+    [ "$(status_field 8090 inService)" = 2 ]
+}
+wait_for 180 "2 instances in service" two_in_service
 say "2 instances in service. Dashboard: http://127.0.0.1:8090/   Stats: http://127.0.0.1:8081/api/v1/stats"
 say "starting the client: 1 req/s, a spike to 12 req/s, then 1 req/s again${duration:+ (for $duration s)}; Ctrl-C stops"
 "$BIN/clientsim" "${clientArgs[@]}" --status-interval 5 --json "$work/client.json" > >(tag clientsim 32) 2>&1 &
@@ -104,9 +102,7 @@ wait "$client" || true
 
 if [ "$interactive" = 0 ] || [ -n "$duration" ]; then
     events=$(curl -fsS "http://127.0.0.1:8090/api/v1/events?since=0")
-    read -r ups downs < <(python3 -c '
-import json,sys; e=json.loads(sys.argv[1])["events"]
-print(sum(1 for x in e if x["kind"]=="scale_up" and "req/VM" in x["reason"]), sum(1 for x in e if x["kind"]=="scale_down"))' "$events")
+    read -r ups downs < <(json '"%d %d" % (sum(1 for x in d["events"] if x["kind"] == "scale_up" and "req/VM" in x["reason"]), sum(1 for x in d["events"] if x["kind"] == "scale_down"))' <<<"$events")
     # What the clients felt: errors, requests skipped at the concurrency cap (a stalled balancer
     # shows as skips, not errors), and the p99 against a bound.
     read -r errors skipped p99 sent < <(python3 -c '

@@ -3,18 +3,24 @@
 # instances) is run once; excerpts of its real output (the balancer serving, the scheduler scaling
 # up, scaling down, the client's requests) are rendered as terminal pictures by headless Chromium,
 # and the dashboard is captured mid-run through the DevTools protocol.
-#   scripts/screenshots.sh [--debug]     writes images/*.png
-set -euo pipefail
-cd "$(dirname "$0")/.."
-config=release; [ "${1:-}" = --debug ] && config=debug
+#   scripts/screenshots.sh [--debug]     writes images/*.png (a release build unless --debug)
+source "$(dirname "$0")/lib.sh"
+demoArgs=(--fast --duration 45 --non-interactive)
+[ "${1:-}" = --debug ] && demoArgs+=(--debug)   # demo.sh builds release unless told --debug
 browser=$(command -v chromium || command -v chromium-browser || true)
-[ -n "$browser" ] || { echo "screenshots.sh: needs chromium (apt-get install -y chromium)" >&2; exit 1; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+[ -n "$browser" ] || fail "needs chromium (apt-get install -y chromium)"
+temp_dir work
 mkdir -p images
 
-scripts/demo.sh --fast --duration 45 --non-interactive "--$config" > "$work/demo.log" 2>&1 &
+scripts/demo.sh "${demoArgs[@]}" > "$work/demo.log" 2>&1 &
 demo=$!
-until curl -fsS -m 1 http://127.0.0.1:8090/api/v1/status 2>/dev/null | grep -q '"inService":2'; do sleep 0.5; done
+at_exit "kill -TERM $demo 2>/dev/null; wait $demo 2>/dev/null"
+demo_serving() {
+    kill -0 "$demo" 2>/dev/null || { tail -20 "$work/demo.log" >&2; fail "demo.sh exited"; }
+    [ "$(status_field 8090 inService)" = 2 ]
+}
+# The first release build takes ~12 minutes.
+wait_for 1200 "the demo's 2 instances" demo_serving
 python3 scripts/dashboard-cdp.py http://127.0.0.1:8090/ --timeout 60 --expect in-service=3 --contains "scale up: " \
     --run "sleep 8" --screenshot images/dashboard.png 1280x1500 --screenshot images/dashboard-phone.png 390x1700
 wait "$demo"

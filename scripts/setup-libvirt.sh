@@ -10,7 +10,7 @@
 #
 # Environment: AUTOSCALER_IMAGE_DIR (default /var/lib/autoscaler/images), LIBVIRT_URI
 # (default qemu:///system), AUTOSCALER_INITIAL_VMS (default "web_vm1 web_vm2"; empty for none).
-set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 
 IMAGE_DIR=${AUTOSCALER_IMAGE_DIR:-/var/lib/autoscaler/images}
 URI=${LIBVIRT_URI:-qemu:///system}
@@ -19,10 +19,8 @@ INITIAL_VMS=${AUTOSCALER_INITIAL_VMS-web_vm1 web_vm2}
 FIRST_PORT=18081
 POOL=autoscaler
 NS=http://autoscaler.localhost/xmlns/instance/1
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$PWD/scripts   # lib.sh changed to the repository root
 
-log() { printf 'setup-libvirt: %s\n' "$*" >&2; }
-die() { printf 'setup-libvirt: error: %s\n' "$*" >&2; exit 1; }
 virsh() { command virsh -q -c "$URI" "$@"; }
 
 # --- packages ---------------------------------------------------------------------------------
@@ -33,7 +31,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
-        die "missing packages; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+        fail "missing packages; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
     fi
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -43,7 +41,7 @@ fi
 
 # --- daemons ----------------------------------------------------------------------------------
 if [[ "$URI" == qemu:///system ]]; then
-    [ "$(id -u)" -eq 0 ] || die "qemu:///system needs root to start daemons; run: sudo $0"
+    [ "$(id -u)" -eq 0 ] || fail "qemu:///system needs root to start daemons; run: sudo $0"
     mkdir -p /var/log/libvirt /var/log/libvirt/qemu /run/libvirt
     # libvirt-daemon-system's postinst makes the user qemu runs as; without that package, we do.
     getent group kvm >/dev/null || groupadd --system kvm
@@ -65,11 +63,8 @@ if [[ "$URI" == qemu:///system ]]; then
         log "starting libvirtd"
         libvirtd -d
     fi
-    for _ in $(seq 1 100); do
-        virsh uri >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    virsh uri >/dev/null 2>&1 || die "libvirtd did not come up; see /var/log/libvirt/libvirtd.log"
+    libvirtd_up() { virsh uri >/dev/null 2>&1; }
+    wait_for 10 "libvirtd to come up (see /var/log/libvirt/libvirtd.log)" libvirtd_up
 fi
 
 # --- the web VM image -------------------------------------------------------------------------
@@ -85,9 +80,9 @@ if [ ! -s "$KERNEL" ] || [ ! -s "$INITRD" ] || [ "$HERE/vm/init" -nt "$INITRD" ]
         apt-get update -qq # a fresh machine may have no package lists yet
         pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
     fi
-    [ -n "$pkg" ] || die "cannot find the package behind $meta (apt-get update?)"
+    [ -n "$pkg" ] || fail "cannot find the package behind $meta (apt-get update?)"
     log "taking the kernel from $pkg (downloaded, not installed)"
-    (cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
+    (cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || fail "apt-get download $pkg failed"
     dpkg-deb -x "$work"/*.deb "$work/pkg"
     cp "$work"/pkg/boot/vmlinuz-* "$KERNEL"
     modules=$(ls -d "$work"/pkg/lib/modules/*)
@@ -195,11 +190,7 @@ virsh pool-refresh "$POOL" >/dev/null
 # Wait for the initial VMs to serve, so that whatever runs next finds them ready.
 port=$FIRST_PORT
 for vm in $INITIAL_VMS; do
-    deadline=$((SECONDS + 90))
-    until curl -fsS -m 2 "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || die "$vm did not answer on 127.0.0.1:$port within 90 s; see 'virsh console $vm'"
-        sleep 0.3
-    done
+    wait_for 90 "$vm to answer on 127.0.0.1:$port (see 'virsh console $vm')" curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$port/healthz"
     log "$vm serves on 127.0.0.1:$port"
     port=$((port + 1))
 done

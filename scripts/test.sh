@@ -5,8 +5,7 @@
 #
 #   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
 #   scripts/test.sh --no-vm    only the Swift tests
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 
 RUN_VM=1
 for arg in "$@"; do
@@ -17,68 +16,68 @@ for arg in "$@"; do
     esac
 done
 
-log() { printf '\n== %s\n' "$*"; }
-fail() { printf 'test.sh: FAILED: %s\n' "$*" >&2; exit 1; }
+section() { printf '\n== %s\n' "$*"; }
 started=$SECONDS
 
 # --- build dependencies -----------------------------------------------------------------------
 scripts/install-build-deps.sh
 
 # --- Swift tests ------------------------------------------------------------------------------
-log "swift build"
+section "swift build"
 swift build --build-tests
-log "swift test"
+section "swift test"
 swift test --skip-build
-log "dashboard in headless Chromium"
+section "dashboard in headless Chromium"
 scripts/dashboard-check.sh
-log "demo: a short spike, non-interactive"
+section "demo: a short spike, non-interactive"
 scripts/demo.sh --fast --duration 35 --non-interactive --debug
 
-[ "$RUN_VM" = 1 ] || { log "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
+[ "$RUN_VM" = 1 ] || { section "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
 
 # --- real VM integration ----------------------------------------------------------------------
-log "setup-libvirt.sh"
+section "setup-libvirt.sh"
 scripts/setup-libvirt.sh
 
 BIN=$(swift build --show-bin-path)
+temp_dir tmp
 URI=qemu:///system
 domains() { virsh -q -c "$URI" list --all --name | sed '/^$/d' | sort; }
 before_domains=$(domains)
 before_files=$(ls /var/lib/autoscaler/images | sort)
 expected=$(for n in $(seq 1 99); do grep -qx "web_vm$n" <<<"$before_domains" || { echo "web_vm$n"; break; }; done)
 
-log "scale-up (expecting $expected)"
+section "scale-up (expecting $expected)"
 t0=$(date +%s.%N)
 out=$("$BIN/scale-up" --provider libvirt --uri "$URI" --timeout 120)
 t1=$(date +%s.%N)
 read -r name endpoint <<<"$out"
 [ "$name" = "$expected" ] || fail "scale-up made '$name', expected $expected"
-body=$(curl -fsS -m 5 -D /tmp/autoscaler-test-headers "http://$endpoint/")
+body=$(curl -fsS -m 5 -D "$tmp/headers" "http://$endpoint/")
 [ "$body" = "$name" ] || fail "$endpoint answered '$body', expected '$name'"
-grep -qi "^X-Instance: $name" /tmp/autoscaler-test-headers || fail "no X-Instance: $name header"
+grep -qi "^X-Instance: $name" "$tmp/headers" || fail "no X-Instance: $name header"
 port=${endpoint##*:}
 echo "$name serves on $endpoint: scale-up to first answer $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
 
-log "scale-down refuses what it did not create"
+section "scale-down refuses what it did not create"
 set +e
-"$BIN/scale-down" --provider libvirt --uri "$URI" web_vm1 2>/tmp/autoscaler-test-err
+"$BIN/scale-down" --provider libvirt --uri "$URI" web_vm1 2>"$tmp/err"
 status=$?
 set -e
 [ "$status" = 10 ] || fail "scale-down web_vm1 exited $status, expected 10"
-grep -q "not created by the autoscaler" /tmp/autoscaler-test-err || fail "unclear refusal: $(cat /tmp/autoscaler-test-err)"
+grep -q "not created by the autoscaler" "$tmp/err" || fail "unclear refusal: $(cat "$tmp/err")"
 
-log "a VM that is not serving in time is removed again"
+section "a VM that is not serving in time is removed again"
 set +e
-"$BIN/scale-up" --provider libvirt --uri "$URI" --timeout 1 2>/tmp/autoscaler-test-err
+"$BIN/scale-up" --provider libvirt --uri "$URI" --timeout 1 2>"$tmp/err"
 status=$?
 set -e
-[ "$status" = 8 ] || fail "scale-up --timeout 1 exited $status, expected 8: $(cat /tmp/autoscaler-test-err)"
-grep -q "did not answer HTTP within 1 s; it was removed again" /tmp/autoscaler-test-err || fail "unclear timeout: $(cat /tmp/autoscaler-test-err)"
+[ "$status" = 8 ] || fail "scale-up --timeout 1 exited $status, expected 8: $(cat "$tmp/err")"
+grep -q "did not answer HTTP within 1 s; it was removed again" "$tmp/err" || fail "unclear timeout: $(cat "$tmp/err")"
 virsh -q -c "$URI" list --all --name | grep -qx "$(sed 's/[0-9]*$//' <<<"$name")$(( ${name##*[!0-9]} + 1 ))" &&
     fail "the timed-out VM is still defined"
 
-log "Ctrl-C during scale-up removes the half-made VM"
-"$BIN/scale-up" --provider libvirt --uri "$URI" --log-level error 2>/tmp/autoscaler-test-err &
+section "Ctrl-C during scale-up removes the half-made VM"
+"$BIN/scale-up" --provider libvirt --uri "$URI" --log-level error 2>"$tmp/err" &
 pid=$!
 sleep 2
 kill -INT $pid
@@ -86,36 +85,36 @@ set +e
 wait $pid
 status=$?
 set -e
-[ "$status" = 130 ] || fail "interrupted scale-up exited $status, expected 130: $(cat /tmp/autoscaler-test-err)"
-grep -q "interrupted; nothing half-made was left behind" /tmp/autoscaler-test-err || fail "unclear interruption: $(cat /tmp/autoscaler-test-err)"
+[ "$status" = 130 ] || fail "interrupted scale-up exited $status, expected 130: $(cat "$tmp/err")"
+grep -q "interrupted; nothing half-made was left behind" "$tmp/err" || fail "unclear interruption: $(cat "$tmp/err")"
 [ "$(domains)" = "$(sort <(echo "$before_domains") <(echo "$name"))" ] || fail "the interrupted VM is still defined: $(domains)"
 
-log "scale-down $name"
+section "scale-down $name"
 t0=$(date +%s.%N)
 "$BIN/scale-down" --provider libvirt --uri "$URI" "$name"
 t1=$(date +%s.%N)
 echo "scale-down took $(printf '%.1f' "$(echo "$t1 - $t0" | bc)") s"
 
-log "the scheduler adds a VM under load, then removes it when asked"
-work=$(mktemp -d)
+section "the scheduler adds a VM under load, then removes it when asked"
+temp_dir work
+stack_pids=()
 cleanup_stack() {
+    [ ${#stack_pids[@]} -gt 0 ] || return 0
     kill "${stack_pids[@]}" 2>/dev/null || true; wait "${stack_pids[@]}" 2>/dev/null || true
+    stack_pids=()
     for vm in $(comm -13 <(echo "$before_domains") <(domains)); do "$BIN/scale-down" --provider libvirt --uri "$URI" "$vm" >/dev/null 2>&1 || true; done
 }
-stack_pids=()
-trap cleanup_stack EXIT
+at_exit cleanup_stack
+on_failure_show() { [ ! -f "$work/scheduler.log" ] || tail -20 "$work/scheduler.log" >&2; }
 "$BIN/loadbalancer" --port 18280 --admin-port 18281 --check-interval 1 --log-level warning 2>"$work/lb.log" &
 stack_pids+=($!)
 "$BIN/scheduler" --provider libvirt --uri "$URI" --balancer http://127.0.0.1:18281 --api-port 18290 --min 2 --max 3 \
     --window 4 --scale-up-threshold 10 --scale-down-threshold 0 --cooldown 2 --startup-timeout 120 \
     --history "$work/history.sqlite" --log-level info 2>"$work/scheduler.log" &
 stack_pids+=($!)
-status() { curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null || true; }
-wait_for() { # $1 seconds, $2 description, $3... command that succeeds when done
-    local until=$((SECONDS + $1)) what=$2; shift 2
-    until "$@"; do [ $SECONDS -lt $until ] || { tail -20 "$work/scheduler.log"; fail "timed out waiting for $what"; }; sleep 0.5; done
-}
-wait_for 60 "web_vm1 and web_vm2 in service" bash -c 'curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null | grep -q "\"inService\":2"'
+in_service() { [ "$(status_field 18290 inService)" = "$1" ]; }
+at_exit '[ "$EXIT_STATUS" -eq 0 ] || on_failure_show'
+wait_for 60 "web_vm1 and web_vm2 in service" in_service 2
 # What a user feels, not only the status: 50 sequential requests on one kept-alive connection
 # through the balancer to the VMs (busybox httpd ends its answers by closing the connection),
 # against the same straight to a VM.
@@ -139,33 +138,32 @@ load_start=$(date +%s.%N)
     --log-level error >"$work/client.log" 2>&1 &
 client=$!
 stack_pids+=($client)
-wait_for 150 "a third VM in service" bash -c 'curl -fsS -m 2 http://127.0.0.1:18290/api/v1/status 2>/dev/null | grep -q "\"inService\":3"'
+wait_for 150 "a third VM in service" in_service 3
 serving=$(date +%s.%N)
-added=$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0 | python3 -c 'import json,sys; print([e["instance"] for e in json.load(sys.stdin)["events"] if e["kind"] == "register" and e.get("instance") not in ("web_vm1", "web_vm2")][-1])')
+added=$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0 | json '[e["instance"] for e in d["events"] if e["kind"] == "register" and e.get("instance") not in ("web_vm1", "web_vm2")][-1]')
 [ -n "$added" ] || fail "no VM was registered"
 sleep 3
-served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | python3 -c "import json,sys; print([b['requestsTotal'] for b in json.load(sys.stdin)['backends'] if b['name'] == '$added'][0])")
+served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | json "[b['requestsTotal'] for b in d['backends'] if b['name'] == '$added'][0]")
 [ "$served" -gt 0 ] || fail "$added took no traffic"
 echo "$added added by the scheduler under load and served $served requests; load step to serving: $(printf '%.1f' "$(echo "$serving - $load_start" | bc)") s"
 grep "scale up:" "$work/scheduler.log" | head -1
 kill -TERM "$client"; wait "$client" || true   # TERM: a background job of a script ignores SIGINT
 # No load now (and --scale-down-threshold 0 never removes on its own): a manual request does.
 curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
-wait_for 60 "$added removed" bash -c "! virsh -q -c $URI list --all --name | grep -qx $added"
+vm_gone() { ! virsh -q -c "$URI" list --all --name | grep -qx "$1"; }
+wait_for 60 "$added removed" vm_gone "$added"
 python3 -c '
 import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); l=r["latencyMilliseconds"]
 print("clients: %d sent, %d ok, %d errors, %d skipped; p50 %.1f ms, p99 %.1f ms, max %.1f ms (bound p99 < 1000 ms)" % (r["sent"], r["ok"], e, r["skippedAtCap"], l["p50"], l["p99"], l["max"]))
 sys.exit(1 if e or r["skippedAtCap"] or l["p99"] >= 1000 else 0)' "$work/client.json" ||
     fail "clients saw errors, skipped requests or a p99 over 1 s while the scheduler scaled"
 cleanup_stack
-trap - EXIT
-rm -rf "$work"
 
-log "nothing left behind"
+section "nothing left behind"
 [ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"
 [ "$(ls /var/lib/autoscaler/images | sort)" = "$before_files" ] || fail "image files differ"
 ! pgrep -f "guest=$name," >/dev/null || fail "a qemu process for $name still runs"
 ! ss -Hltn "sport = :$port" | grep -q . || fail "port $port still listens"
 virsh -q -c "$URI" domstate web_vm1 | grep -qx running || fail "web_vm1 is no longer running"
 
-log "passed in $((SECONDS - started)) s"
+section "passed in $((SECONDS - started)) s"

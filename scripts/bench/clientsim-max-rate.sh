@@ -7,8 +7,7 @@
 #
 # usage: scripts/bench/clientsim-max-rate.sh [--seconds S] [--rates "1000 2000 ..."]
 #   CLIENTSIM_BIN  default .build/release/clientsim (built if missing)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib.sh"
 seconds=5 rates="1000 2000 4000 6000 8000 10000 12000 15000 20000"
 while [ $# -gt 0 ]; do case $1 in
   --seconds) seconds=$2; shift 2;; --rates) rates=$2; shift 2;;
@@ -24,7 +23,7 @@ BIN=${CLIENTSIM_BIN:-.build/release/clientsim}
 
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+at_exit cleanup
 port=$((30000 + RANDOM % 10000))
 { echo "worker_processes 1; daemon off; pid $work/n.pid; error_log $work/n.err; events { worker_connections 4096; }"
   echo "http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$port; location / { return 200 'hello\n'; } } }"; } > "$work/n.conf"

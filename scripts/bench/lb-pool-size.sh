@@ -10,8 +10,7 @@
 # usage: scripts/bench/lb-pool-size.sh [--backends N] [--rounds R] [--seconds S] [--conns C]
 #   LB_BIN  the balancer binary (default .build/release/loadbalancer; built if missing)
 # Prints a table and, last, the line "pool N/2: lb=<ratio> haproxy=<ratio>".
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib.sh"
 nback=1000 rounds=3 seconds=5 conns=64
 while [ $# -gt 0 ]; do case $1 in
   --backends) nback=$2; shift 2;; --rounds) rounds=$2; shift 2;;
@@ -28,7 +27,7 @@ LB_BIN=${LB_BIN:-.build/release/loadbalancer}
 
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+at_exit cleanup
 base=$((21000 + RANDOM % 10000)); lbport=$((base - 2)); adminport=$((base - 1))
 ulimit -n 65536 2>/dev/null || true
 { echo "worker_processes 1; daemon off; pid $work/b.pid; error_log $work/b.err; events { worker_connections 8192; }"
@@ -63,7 +62,8 @@ measure() { # $1 = label (lb-small, lb-large, haproxy-small, haproxy-large), $2 
   done
   rss[$1]=$(awk '/VmRSS/{print $2/1024 " MB"}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
-  while ss -ltn | grep -q ":$lbport "; do sleep 0.1; done
+  port_free() { ! ss -ltn | grep -q ":$1 "; }
+  wait_for 30 "port $lbport to be free" port_free "$lbport"
 }
 declare -A rss
 measure lb-small 2

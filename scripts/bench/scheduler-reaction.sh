@@ -6,8 +6,7 @@
 #   detection  t0 → the scale-up decision          (target: within 2 s)
 #   serving    decision → the new instance registered and serving (target: within 1 s for a process)
 # usage: scripts/bench/scheduler-reaction.sh [--rate R] [--rounds N] [--vms]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib.sh"
 rate=50 rounds=3 provider=process
 while [ $# -gt 0 ]; do case $1 in
   --rate) rate=$2; shift 2;; --rounds) rounds=$2; shift 2;; --vms) provider=libvirt; shift;;
@@ -18,18 +17,21 @@ work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
   [ "$provider" = libvirt ] && for vm in $(virsh -q list --all --name | grep -E '^web_vm([3-9]|[1-9][0-9])$' || true); do "$BIN/scale-down" --provider libvirt "$vm" >/dev/null 2>&1 || true; done
   rm -rf "$work"; }
-trap cleanup EXIT
+at_exit cleanup
 lbport=$((30000 + RANDOM % 10000)); admin=$((lbport + 1)); api=$((lbport + 2))
 "$BIN/loadbalancer" --port $lbport --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
 for round in $(seq 1 "$rounds"); do
   rm -f "$work/h.sqlite"
   "$BIN/scheduler" --provider $provider --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
       --max 3 --history "$work/h.sqlite" --log-level warning 2>"$work/s.log" & spid=$!
-  until curl -fsS -m 1 http://127.0.0.1:$api/api/v1/status 2>/dev/null | grep -q '"inService":2'; do sleep 0.2; done
+  in_service() { [ "$(status_field "$api" inService)" = "$1" ]; }
+  wait_for 180 "2 instances in service" in_service 2
   sleep 11   # an idle window first (bringing the group to min starts no cooldown): a spike after a quiet spell
   t0=$(date +%s.%N)
   "$BIN/clientsim" constant --rate "$rate" --duration 300 --url http://127.0.0.1:$lbport/ --log-level error >/dev/null 2>&1 & cpid=$!
-  until curl -fsS -m 1 http://127.0.0.1:$api/api/v1/status 2>/dev/null | grep -q '"inService":3'; do sleep 0.05; done
+  # Polled every 50 ms (not wait_for's 0.3 s): the time of serving is read from the events anyway.
+  deadline=$((SECONDS + 180))
+  until in_service 3; do [ $SECONDS -lt $deadline ] || fail "no third instance within 180 s"; sleep 0.05; done
   kill -TERM $cpid; wait $cpid || true
   curl -fsS http://127.0.0.1:$api/api/v1/events?since=0 | python3 -c '
 import json,sys

@@ -5,8 +5,7 @@
 #
 #   scripts/bench/vm-latency.sh [--requests 100] [--config debug|release]
 # Needs scripts/setup-libvirt.sh done (web_vm1 and web_vm2 on 127.0.0.1:18081 and :18082).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib.sh"
 requests=100 config=debug
 while [ $# -gt 0 ]; do case $1 in
     --requests) requests=$2; shift 2;;
@@ -19,8 +18,8 @@ swift build -c "$config" --product loadbalancer 2>&1 | tail -1
 "$BIN/loadbalancer" --port 18380 --admin-port 18381 --backend web_vm1=127.0.0.1:18081 --backend web_vm2=127.0.0.1:18082 \
     --log-level warning &
 lb=$!
-trap 'kill $lb 2>/dev/null; wait $lb 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -fsS -m 1 -o /dev/null http://127.0.0.1:18381/api/v1/stats 2>/dev/null && break; sleep 0.1; done
+at_exit "kill $lb 2>/dev/null; wait $lb 2>/dev/null"
+wait_for 10 "the balancer" curl -fsS -m 1 -o /dev/null http://127.0.0.1:18381/api/v1/stats
 
 measure() { # label URL
     local urls=() i

@@ -1,0 +1,51 @@
+# Shared by the project's scripts. Source it first thing:
+#     source "$(dirname "$0")/lib.sh"        (scripts/bench: "$(dirname "$0")/../lib.sh")
+# It sets strict mode, changes to the repository root, and gives:
+#   log MSG...              a line on stderr, tagged with the script's name
+#   fail MSG...             a FAILED line on stderr, exit 1
+#   wait_for SECS WHAT CMD...   runs CMD every 0.3 s until it succeeds; fails after SECS
+#   at_exit CMD             runs CMD (a string) when the script exits, last registered first;
+#                           $EXIT_STATUS holds the script's exit status then
+#   temp_dir VAR            a new temporary directory in VAR, removed at exit
+#   json EXPR               reads JSON on stdin, prints the Python expression EXPR of it (as d)
+#   status_field PORT FIELD the scheduler API's /api/v1/status FIELD on 127.0.0.1:PORT ("" if down)
+# Every wait has a timeout; nothing here waits forever.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SCRIPT_NAME=${SCRIPT_NAME:-$(basename "$0" .sh)}
+
+log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
+fail() { printf '%s: FAILED: %s\n' "$SCRIPT_NAME" "$*" >&2; exit 1; }
+
+wait_for() {
+    local seconds=$1 what=$2; shift 2
+    local until=$((SECONDS + ${seconds%.*}))
+    until "$@"; do
+        [ "$SECONDS" -lt "$until" ] || fail "timed out after $seconds s waiting for $what"
+        sleep 0.3
+    done
+}
+
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+_run_at_exit() {
+    EXIT_STATUS=$?
+    local i
+    for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do eval "${_at_exit[i]}" || true; done
+    return "$EXIT_STATUS"
+}
+trap _run_at_exit EXIT
+
+temp_dir() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/autoscaler-$SCRIPT_NAME.XXXXXX")
+    at_exit "rm -rf '$dir'"
+    printf -v "$1" '%s' "$dir"
+}
+
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+status_field() {
+    curl -fsS -m 2 "http://127.0.0.1:$1/api/v1/status" 2>/dev/null | json "d[\"$2\"]" 2>/dev/null || true
+}
