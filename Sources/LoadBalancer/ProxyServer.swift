@@ -54,18 +54,16 @@ package final class ProxyServer: Service {
         logger.info("proxy stopped")
     }
 
-    /// The handlers of one client connection, in order: time limits, response encoder, request
-    /// decoder, proxy. Called on the channel's event loop.
+    /// The handlers of one client connection, in order: time limits, request decoder, proxy (which
+    /// encodes its responses itself). Called on the channel's event loop.
     package static func configureClientPipeline(
         _ channel: any Channel, context: ProxyContext, connections: BackendConnectionPool
     ) throws {
         let sync = channel.pipeline.syncOperations
         let limits = RequestLimitsHandler(configuration: context.configuration)
         try sync.addHandler(limits)
-        let encoder = ProxyResponseEncoder()
-        try sync.addHandler(encoder)
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try sync.addHandler(ProxyHandler(context: context, connections: connections, limits: limits, encoder: encoder))
+        try sync.addHandler(ProxyHandler(context: context, connections: connections, limits: limits))
     }
 
     private func serve() async throws {
