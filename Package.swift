@@ -248,6 +248,9 @@ let package = Package(
             dependencies: [
                 "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -300,7 +303,7 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
         .executableTarget(
             name: "LoadBalancerBenchmarks",
             dependencies: [
-                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "Scheduler",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "Scheduler", "TestSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

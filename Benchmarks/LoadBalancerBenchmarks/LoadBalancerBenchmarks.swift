@@ -8,6 +8,7 @@ import NIOHTTP1
 import Foundation
 import Prometheus
 import Scheduler
+import TestSupport
 
 /// The per-request hot path, without the kernel: a whole proxied exchange over in-memory channels
 /// (the same handlers as a real connection), and the choice of a backend.
@@ -67,6 +68,7 @@ let benchmarks: @Sendable () -> Void = {
 
 /// One client connection and one pooled backend connection on an embedded event loop.
 final class InMemoryExchange {
+    let proxy: InMemoryProxy
     let client: EmbeddedChannel
     let backend: EmbeddedChannel
     let request = ByteBuffer(string: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n")
@@ -75,19 +77,10 @@ final class InMemoryExchange {
             + "Content-Type: text/plain\r\nContent-Length: 17\r\nConnection: keep-alive\r\n\r\nhello from 39002\n")
 
     init() throws {
-        let loop = EmbeddedEventLoop()
-        let pool = BackendPool()
-        let target = pool.upsert(name: "web_vm1", endpoint: Endpoint(host: "127.0.0.1", port: 18081), healthy: true).backend
-        let context = ProxyContext(
-            configuration: LoadBalancer.Configuration(), pool: pool,
-            durations: RequestDurations(registry: PrometheusCollectorRegistry()))
-        let connections = BackendConnectionPool(eventLoop: loop, connectTimeout: .seconds(1), maxIdlePerBackend: 8)
-        backend = EmbeddedChannel(loop: loop)
-        try backend.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 18081)).wait()
-        try connections.adopt(backend, for: target)
-        client = EmbeddedChannel(loop: loop)
-        try ProxyServer.configureClientPipeline(client, context: context, connections: connections)
-        try client.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
+        let proxy = try InMemoryProxy()
+        backend = try proxy.pooledConnection(to: "web_vm1")
+        client = proxy.client
+        self.proxy = proxy
     }
 
     /// Request in, forwarded request out, response in, forwarded response out.

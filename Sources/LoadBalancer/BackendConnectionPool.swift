@@ -13,6 +13,8 @@ package final class BackendConnectionPool {
     /// Idle connections per backend, as objects so that taking and returning one changes the
     /// stack in place (an array value in a dictionary is copied on every change).
     private var idle: [ObjectIdentifier: IdleStack] = [:]
+    /// Makes new connections in place of TCP (in-memory channels in tests); nil: TCP.
+    package var connector: ((Backend) -> EventLoopFuture<BackendConnection>)?
 
     private final class IdleStack {
         var connections: [BackendConnection] = []
@@ -39,6 +41,7 @@ package final class BackendConnectionPool {
 
     /// A new connection to `backend`.
     func connect(_ backend: Backend) -> EventLoopFuture<BackendConnection> {
+        if let connector { return connector(backend) }
         let handler = BackendHandler()
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
@@ -65,9 +68,14 @@ package final class BackendConnectionPool {
     /// Puts an already connected channel into the pool as an idle connection to `backend` (for
     /// benchmarks over in-memory channels).
     package func adopt(_ channel: any Channel, for backend: Backend) throws {
+        release(try connection(over: channel, to: backend))
+    }
+
+    /// A backend connection over an already connected channel (for tests and benchmarks).
+    package func connection(over channel: any Channel, to backend: Backend) throws -> BackendConnection {
         let handler = BackendHandler()
         try Self.configureBackendPipeline(channel, handler: handler)
-        release(BackendConnection(channel: channel, handler: handler, backend: backend, pool: self))
+        return BackendConnection(channel: channel, handler: handler, backend: backend, pool: self)
     }
 
     /// Returns a connection after a complete exchange; closes it when the pool for its backend is
@@ -117,7 +125,7 @@ package final class BackendConnectionPool {
 }
 
 /// One connection to a backend: its channel, its handler, and whether it sits idle in a pool.
-final class BackendConnection {
+package final class BackendConnection {
     let channel: any Channel
     let handler: BackendHandler
     let backend: Backend
