@@ -15,7 +15,9 @@ struct ClientSimulatorTests {
             #expect(report.ok == 120 && report.errorsTotal == 0 && report.skippedAtCap == 0)
             #expect(abs(report.achievedRate - 40) / 40 < 0.05, "achieved \(report.achievedRate) req/s")
             #expect(report.instances == ["web_vm1": 60, "web_vm2": 60])
-            #expect(report.latencyMilliseconds.p50 > 0 && report.latencyMilliseconds.p50 < 100)
+            // Measured, and far from a stall (the answers take about a millisecond; a loaded
+            // two-core machine running every suite at once has seen a p50 over 100 ms).
+            #expect(report.latencyMilliseconds.p50 > 0 && report.latencyMilliseconds.p50 < 1000, "p50 \(report.latencyMilliseconds.p50) ms")
         }
     }
 

@@ -52,25 +52,14 @@ public struct BalancerHarness: Sendable {
         configuration.backends = instances.map { ($0.name, $0.endpoint!) }
         configure(&configuration)
         let balancer = LoadBalancer(configuration: configuration, logger: Logger(label: "test"))
-        let group = ServiceGroup(services: balancer.services, logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var waited = 0
-            while (balancer.proxyPort == nil || balancer.adminAPIPort == nil) && waited < 500 {
-                try await Task.sleep(for: .milliseconds(10))
-                waited += 1
+        try await withRunningServices(balancer.services) { (group: ServiceGroup) in
+            try await waitUntil(5, "the balancer's ports", every: .milliseconds(10)) {
+                balancer.proxyPort != nil && balancer.adminAPIPort != nil
             }
             let harness = BalancerHarness(
                 balancer: balancer, provider: provider, instances: instances, proxyPort: try balancer.proxyPort.orThrow("proxy did not start"),
                 adminPort: try balancer.adminAPIPort.orThrow("admin API did not start"), group: group)
-            do {
-                try await body(harness)
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            try await body(harness)
         }
     }
 

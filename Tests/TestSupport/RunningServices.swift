@@ -7,12 +7,19 @@ import ServiceLifecycle
 public func withRunningServices<T: Sendable>(
     _ services: [any Service], _ body: () async throws -> T
 ) async throws -> T {
+    try await withRunningServices(services) { (_: ServiceGroup) in try await body() }
+}
+
+/// The same, giving `body` the group (to start its graceful shutdown while work is in flight).
+public func withRunningServices<T: Sendable>(
+    _ services: [any Service], _ body: (ServiceGroup) async throws -> T
+) async throws -> T {
     let group = ServiceGroup(services: services, logger: Logger(label: "test"))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         let result: T
         do {
-            result = try await body()
+            result = try await body(group)
         } catch {
             await group.triggerGracefulShutdown()
             try? await tasks.waitForAll()

@@ -114,9 +114,7 @@ struct WebServerTests {
     @Test func gracefulShutdownFinishesOpenRequests() async throws {
         let portFile = FileManager.default.temporaryDirectory.appendingPathComponent("port-\(UUID().uuidString)").path
         let server = WebServer(configuration: .init(port: 0, name: "slow", portFile: portFile))
-        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await withRunningServices([server]) { (group: ServiceGroup) in
             let bound = try await portWritten(to: portFile)
             // Margin for a busy machine: the request must be in the server's hands before the
             // shutdown starts (100 ms was not always enough with every suite running at once).
@@ -125,7 +123,6 @@ struct WebServerTests {
             await group.triggerGracefulShutdown()
             let answer = try await slow
             #expect(answer.status == 200 && answer.body == "slow\n")
-            try await tasks.waitForAll()
         }
     }
 }
