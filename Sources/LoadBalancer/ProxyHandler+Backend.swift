@@ -8,7 +8,7 @@ extension ProxyHandler {
         guard let context = channelContext else { return }
         switch part {
         case .head(let response):
-            switch machine.responseHead(response) {
+            switch machine.responseHead(response, hasQueued: !queued.isEmpty) {
             case .ignore:
                 break
             case .interim(let forward):

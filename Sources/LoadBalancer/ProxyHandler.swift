@@ -85,7 +85,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Works through queued pipelined requests after a response ended.
     func resumeQueued() {
         guard let context = channelContext else { return }
-        if machine.shouldCloseWhenIdle {
+        if machine.shouldCloseWhenIdle(hasQueued: !queued.isEmpty) {
             context.close(promise: nil)
             return
         }
@@ -130,6 +130,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// request's way in and out.)
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch machine.clientError(isParseError: error is HTTPParserError, hasQueued: !queued.isEmpty, message: "malformed request: \(error)") {
+        case .ignore:
+            break
         case .close:
             context.close(promise: nil)
         case .closeAfterQueued:

@@ -20,6 +20,8 @@ struct ProxyStateMachine {
     private(set) var state = State.idle
     /// Graceful shutdown asked the connection to finish its current request and close.
     private(set) var quiescing = false
+    /// A malformed request followed the queued ones: answer those, then close.
+    private(set) var closingAfterQueue = false
 
     /// The exchange in progress.
     var exchange: ProxyExchange? {
@@ -109,7 +111,9 @@ struct ProxyStateMachine {
     }
 
     enum ClientErrorAction {
-        /// Close at once.
+        /// Nothing to do: the connection is closing already.
+        case ignore
+        /// Close at once (an exchange in progress is finished when the close arrives).
         case close
         /// Answer the requests before it, then close.
         case closeAfterQueued
@@ -118,13 +122,15 @@ struct ProxyStateMachine {
 
     /// The request decoder refused the client's bytes.
     mutating func clientError(isParseError: Bool, hasQueued: Bool, message: String = "malformed request") -> ClientErrorAction {
-        if isClosing || !isParseError || exchange?.responseStarted == true {
-            state = .closing
+        if isClosing { return .ignore }
+        if !isParseError || exchange?.responseStarted == true {
+            // The exchange, if any, stays: `clientClosed()` ends it when the close arrives.
+            if exchange == nil { state = .closing }
             return .close
         }
         if isWaitingForResponse || hasQueued {
             // A later pipelined request is malformed: the earlier ones are answered first.
-            quiescing = true
+            closingAfterQueue = true
             return .closeAfterQueued
         }
         if let exchange { return .fail(fail(exchange, .badRequest, message)) }
@@ -178,8 +184,9 @@ struct ProxyStateMachine {
         case ignore
     }
 
-    /// The backend connection failed before a final answer (refused, reset, closed, garbage).
-    /// `countsAgainstBackend` in the result: false for a stale pooled connection.
+    /// The backend connection failed or closed (refused, reset, closed, garbage): before the final
+    /// answer a retry or a 502, during it a cut. `countsAgainstBackend` in the result: false for a
+    /// stale pooled connection.
     mutating func backendFailed(_ candidate: ProxyExchange? = nil) -> (action: BackendFailureAction, countsAgainstBackend: Bool) {
         guard let exchange, candidate == nil || exchange === candidate else { return (.ignore, false) }
         if exchange.responseStarted {
@@ -189,6 +196,7 @@ struct ProxyStateMachine {
         let stale = exchange.reused
         let bodyUnsent = !exchange.sentBody && !exchange.pending.contains { if case .body = $0 { true } else { false } }
         if bodyUnsent, ProxyHandler.isIdempotent(exchange.method) {
+            exchange.backendErrored = false
             if stale && !exchange.replacedStale {
                 exchange.replacedStale = true
                 exchange.reused = false
@@ -233,7 +241,8 @@ struct ProxyStateMachine {
         case head(ResponseFraming, keepAlive: Bool, bodyAllowed: Bool)
     }
 
-    mutating func responseHead(_ head: HTTPResponseHead) -> ResponseHeadAction {
+    /// `hasQueued`: more requests wait in the pipelining queue.
+    mutating func responseHead(_ head: HTTPResponseHead, hasQueued: Bool) -> ResponseHeadAction {
         guard let exchange, exchange.response == .waiting else { return .ignore }
         if head.status.code < 200 {
             if head.status == .switchingProtocols, let connection = exchange.connection { return .closeBackend(connection) }
@@ -242,7 +251,7 @@ struct ProxyStateMachine {
         let framing = ResponseFraming(head, method: exchange.method)
         exchange.response = .streaming(framing)
         exchange.backendReusable = head.isKeepAlive && framing.isReusable
-        if quiescing { exchange.keepAlive = false }
+        if quiescing || (closingAfterQueue && !hasQueued) { exchange.keepAlive = false }
         // No chunked framing in HTTP/1.0: a body without a length ends with the connection.
         if exchange.clientVersion.minor == 0 && !framing.hasLengthForHTTP10 { exchange.keepAlive = false }
         return .head(framing, keepAlive: exchange.keepAlive, bodyAllowed: exchange.method != .HEAD)
@@ -274,14 +283,10 @@ struct ProxyStateMachine {
             trailers, exchange: exchange, release: reusable ? connection : nil, close: reusable ? nil : connection, keepAlive: keepAlive)
     }
 
-    /// The backend connection closed: a failure before the answer, a truncation during it.
-    mutating func backendClosed() -> (action: BackendFailureAction, countsAgainstBackend: Bool) {
-        backendFailed()
-    }
-
-    /// After an answer with keep-alive: close now (graceful shutdown, nothing in progress).
-    var shouldCloseWhenIdle: Bool {
-        guard quiescing, case .idle = state else { return false }
-        return true
+    /// After an answer with keep-alive: close now (graceful shutdown, or a malformed request
+    /// after the queue, with nothing in progress).
+    func shouldCloseWhenIdle(hasQueued: Bool) -> Bool {
+        guard case .idle = state else { return false }
+        return quiescing || (closingAfterQueue && !hasQueued)
     }
 }

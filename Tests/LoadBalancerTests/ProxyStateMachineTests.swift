@@ -1,4 +1,6 @@
+import Glibc
 import LoadBalancer
+import NIOCore
 import NIOEmbedded
 import TestSupport
 import Testing
@@ -116,6 +118,43 @@ struct ProxyStateMachineTests {
         let next = try #require(proxy.backendChannels.last?.channel)
         #expect(next !== backend && proxy.backendChannels.count == 2)
         #expect(try proxy.forwarded(on: next).hasPrefix("GET / HTTP/1.1"))
+    }
+
+    @Test func theRequestsBeforeAMalformedOneAreAllAnsweredThenTheConnectionCloses() throws {
+        let proxy = try InMemoryProxy()
+        let backend = try proxy.pooledConnection(to: "web_vm1")
+        try proxy.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /two HTTP/1.1\r\nHost: x\r\n\r\n\u{01}\u{02} NOT HTTP\r\n\r\n")
+        #expect(try proxy.forwarded(on: backend).hasPrefix("GET /one"))
+        try proxy.answer(on: backend, Self.ok)
+        #expect(try proxy.received() == Self.ok)  // more to come: kept alive
+        #expect(try proxy.forwarded(on: backend).hasPrefix("GET /two"))
+        try proxy.answer(on: backend, Self.ok)
+        #expect(try proxy.received() == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\n\r\nhello")
+        #expect(proxy.clientClosed)
+    }
+
+    @Test func aClientResetMidExchangeClosesTheBooksAndTheBackendConnection() throws {
+        let proxy = try InMemoryProxy()
+        let backend = try proxy.pooledConnection(to: "web_vm1")
+        try proxy.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try proxy.forwarded(on: backend)
+        #expect(proxy.pool.stats(requestsTotal: 0).backends.first?.inFlight == 1)
+        proxy.client.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)"))
+        proxy.loop.run()
+        #expect(proxy.clientClosed)
+        #expect(proxy.pool.stats(requestsTotal: 0).backends.first?.inFlight == 0)
+        #expect(!backend.isActive, "the backend connection's state is unknown: it must be closed")
+    }
+
+    @Test func aRetrySendsTheWholeRequestAgain() throws {
+        // A chunked GET without a body: its end is the only thing after the head.
+        let proxy = try InMemoryProxy()
+        let stale = try proxy.pooledConnection(to: "web_vm1")
+        try proxy.send("GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        #expect(try proxy.forwarded(on: stale).hasSuffix("\r\n\r\n0\r\n\r\n"))
+        try proxy.close(stale)
+        let fresh = try #require(proxy.backendChannels.last?.channel)
+        #expect(try proxy.forwarded(on: fresh).hasSuffix("\r\n\r\n0\r\n\r\n"))
     }
 
     @Test func aMalformedPipelinedRequestIsAnsweredAfterTheOnesBeforeIt() throws {
