@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import Foundation
 
 /// Building a pattern from the command line's words and numbers, with the defaults each kind uses.
@@ -57,24 +58,10 @@ extension LoadPattern {
     /// Rows of `seconds,rate`, seconds strictly increasing; blank lines, `#` comments and one
     /// header line are allowed.
     public static func parseTrace(_ text: String) throws(OptionError) -> [TracePoint] {
-        var points: [TracePoint] = []
-        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == 2, let seconds = Double(fields[0]), let rate = Double(fields[1]) else {
-                if points.isEmpty && index == 0 && fields.count == 2 && Double(fields[0]) == nil { continue }  // header
-                throw OptionError(message: "trace line \(index + 1): expected 'seconds,rate', got '\(line)'")
-            }
-            guard seconds >= 0, rate >= 0, seconds.isFinite, rate.isFinite else {
-                throw OptionError(message: "trace line \(index + 1): seconds and rate must be numbers ≥ 0")
-            }
-            if let last = points.last, seconds <= last.seconds {
-                throw OptionError(message: "trace line \(index + 1): seconds must increase (\(seconds) after \(last.seconds))")
-            }
-            points.append(TracePoint(seconds: seconds, rate: rate))
+        do {
+            return try Trace.parse(text).points
+        } catch {
+            throw OptionError(message: error.message)
         }
-        guard !points.isEmpty else { throw OptionError(message: "trace has no rows") }
-        return points
     }
 }

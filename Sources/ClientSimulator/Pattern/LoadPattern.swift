@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import Foundation
 
 /// How the request rate changes over time: a pure function from seconds since start to requests
@@ -33,7 +34,7 @@ public enum LoadPattern: Sendable, Equatable {
         case .random(let traffic):
             value = traffic.rate(at: t)
         case .trace(let points):
-            value = points.last { $0.seconds <= t }?.rate ?? 0
+            value = points.isEmpty ? 0 : Trace(points: points).rate(at: t)
         }
         return max(0, value)
     }
@@ -64,16 +65,8 @@ public enum LoadPattern: Sendable, Equatable {
     }
 }
 
-/// One row of a trace file.
-public struct TracePoint: Sendable, Equatable {
-    public var seconds: Double
-    public var rate: Double
-
-    public init(seconds: Double, rate: Double) {
-        self.seconds = seconds
-        self.rate = rate
-    }
-}
+/// One row of a trace file (``AutoscalerAPI/TracePoint``, shared with `scheduler simulate`).
+public typealias TracePoint = AutoscalerAPI.TracePoint
 
 extension Double {
     /// Fixed decimals without Foundation's formatters.
