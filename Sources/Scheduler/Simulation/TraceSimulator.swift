@@ -1,0 +1,140 @@
+import AutoscalerAPI
+import Foundation
+import InstanceProviders
+
+/// Replays a request-rate trace through the scheduler's own ``ScalingPlanner`` (the same policy,
+/// rules and decisions as the live loop) on a simulated clock, as fast as it computes.
+///
+/// The model: every instance serves ``Configuration/capacity`` requests per second, so the
+/// demand at a tick is `ceil(rate / capacity)` instances; a scale-up's instance serves
+/// ``Configuration/startup`` seconds after the decision and, as in the live loop, no other action
+/// starts meanwhile; a scale-in removes its instance at once (an instant drain). The group starts
+/// at its minimum, in service.
+public struct TraceSimulator: Sendable {
+    /// Settings; the defaults are the live scheduler's.
+    public struct Configuration: Sendable {
+        public var policy = ScalingPolicy.threshold(up: 20, down: 5)
+        public var rules = ScalingRules()
+        /// Time between ticks (default 1 s).
+        public var interval: Duration = .seconds(1)
+        /// The load window (default 10 s).
+        public var window: Duration = .seconds(10)
+        /// Requests per second one instance serves (default 10).
+        public var capacity = 10.0
+        /// Seconds from a scale-up decision until the new instance serves (default 30).
+        public var startup = 30.0
+        /// Multiplies every rate of the trace (default 1).
+        public var rateScale = 1.0
+
+        public init() {}
+    }
+
+    /// One tick of the replay.
+    public struct Row: Sendable, Equatable {
+        public var seconds: Double
+        public var rate: Double
+        public var demand: Int
+        public var inService: Int
+        public var pending: Int
+        public var desired: Int
+    }
+
+    /// What a replay cost and how well it kept up (`--json` of `scheduler simulate`).
+    public struct Result: Sendable, Equatable, Codable {
+        public var policy: String
+        /// Simulated time.
+        public var seconds: Double
+        /// Instances in existence (serving or starting) times seconds: what they cost.
+        public var instanceSeconds: Double
+        /// Scaling actions taken.
+        public var actions: Int
+        /// Seconds in which fewer instances served than the demand.
+        public var underProvisionedSeconds: Double
+        public var metrics: ElasticityMetrics
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    private struct SimulatedInstance {
+        let name: String
+        let createdAt: Double
+        let readyAt: Double
+    }
+
+    /// Replays `trace`; `timeline` is called with each tick's row.
+    public func run(_ trace: Trace, timeline: (Row) -> Void = { _ in }) -> Result {
+        let step = configuration.interval.seconds
+        let rules = configuration.rules
+        var plannerConfiguration = ScalingPlanner.Configuration()
+        plannerConfiguration.loadUnit = "req/VM/\(configuration.window.seconds.rounded(toPlaces: 0))s"
+        plannerConfiguration.startupTimeout = .seconds(max(120, configuration.startup + 60))
+        var planner = ScalingPlanner(policy: configuration.policy, rules: rules, configuration: plannerConfiguration)
+        var window = LoadWindow(seconds: configuration.window.seconds)
+        let epoch = Date(timeIntervalSince1970: 0)
+        var instances = (0..<rules.minimum).map { SimulatedInstance(name: "web_vm\($0 + 1)", createdAt: -1, readyAt: -1) }
+        var nextNumber = rules.minimum + 1
+        var requests = 0.0
+        var busyUntil = -Double.infinity
+        var lastAction: Double?
+        var lastDesired = rules.minimum
+        var actions = 0
+        var instanceSeconds = 0.0
+        var underSeconds = 0.0
+        var demandSeries: [Double] = []
+        var supplySeries: [Double] = []
+        let ticks = Int((trace.end / step).rounded(.up))
+        demandSeries.reserveCapacity(ticks)
+        supplySeries.reserveCapacity(ticks)
+        for tick in 0..<ticks {
+            let now = Double(tick) * step
+            let rate = trace.rate(at: now) * configuration.rateScale
+            requests += rate * step
+            window.add(time: now, requestsTotal: Int(requests))
+            let statuses = instances.map {
+                InstanceStatus(
+                    name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
+                    createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0)
+            }
+            let observation = ScalingPlanner.Observation(
+                now: now, date: epoch.addingTimeInterval(now), instances: statuses,
+                window: .init(requests: window.requestsInWindow, rate: window.rate), busy: now < busyUntil, lastAction: lastAction,
+                lastDesired: lastDesired)
+            let plan = planner.plan(observation)
+            if let decision = plan.decision { lastDesired = decision.desired }
+            switch plan.work {
+            case .scaleUp(_, let startsCooldown):
+                instances.append(SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup))
+                nextNumber += 1
+                busyUntil = now + configuration.startup
+                actions += 1
+                if startsCooldown { lastAction = now }
+            case .scaleDown(_, let candidates, let startsCooldown):
+                if let target = InstanceStatus.scaleInTarget(candidates) {
+                    instances.removeAll { $0.name == target.name }
+                    actions += 1
+                    if startsCooldown { lastAction = now }
+                }
+            case .replace, .removeStuck, nil:
+                break
+            }
+            let inService = instances.filter { now >= $0.readyAt }.count
+            let demand = configuration.capacity > 0 ? Int((rate / configuration.capacity).rounded(.up)) : 0
+            instanceSeconds += Double(instances.count) * step
+            if inService < demand { underSeconds += step }
+            demandSeries.append(Double(demand))
+            supplySeries.append(Double(inService))
+            timeline(
+                Row(seconds: now, rate: rate, demand: demand, inService: inService, pending: instances.count - inService, desired: lastDesired))
+        }
+        return Result(
+            policy: configuration.policy.name, seconds: Double(ticks) * step, instanceSeconds: instanceSeconds, actions: actions,
+            underProvisionedSeconds: underSeconds,
+            metrics: ElasticityMetrics(
+                demand: demandSeries.isEmpty ? [0] : demandSeries, supply: supplySeries.isEmpty ? [0] : supplySeries, step: step,
+                maximum: Double(rules.maximum)))
+    }
+}

@@ -1,0 +1,60 @@
+import AutoscalerAPI
+import Scheduler
+import Testing
+
+/// The trace replay through the live planner, on a simulated clock.
+@Suite("trace simulator")
+struct TraceSimulatorTests {
+    /// 40 s quiet (10 req/s: demand 1), 120 s busy (60 req/s: demand 6), 280 s quiet again.
+    static let step = Trace(points: [.init(seconds: 0, rate: 10), .init(seconds: 40, rate: 60), .init(seconds: 160, rate: 10), .init(seconds: 300, rate: 10)])
+
+    /// Capacity 10 req/s an instance; the threshold rule set to it: above 8 req/s an instance
+    /// (80 per 10 s window) add one, below 3 (30) remove one.
+    static func simulate(startup: Double = 30, _ configure: (inout TraceSimulator.Configuration) -> Void = { _ in }) -> (TraceSimulator.Result, [TraceSimulator.Row]) {
+        var configuration = TraceSimulator.Configuration()
+        configuration.capacity = 10
+        configuration.policy = .threshold(up: 80, down: 30)
+        configuration.startup = startup
+        configure(&configuration)
+        var rows: [TraceSimulator.Row] = []
+        let result = TraceSimulator(configuration: configuration).run(Self.step) { rows.append($0) }
+        return (result, rows)
+    }
+
+    @Test func aStepIsFollowedUpAfterTheStartupAndDownAfterIt() throws {
+        let (result, rows) = Self.simulate()
+        #expect(rows.count == 440 && result.seconds == 440)  // the last row's step (140 s) after it
+        #expect(rows[0].inService == 2 && rows[0].demand == 1 && rows[50].demand == 6)
+        // The load step is seen within the window, the first new instance serves 30 s after its
+        // decision, and no second scale-up starts while one is pending.
+        let firstUp = try #require(rows.firstIndex { $0.pending > 0 })
+        #expect((41...45).contains(firstUp), "first launch at \(firstUp) s")
+        #expect(rows[firstUp + 29].inService == 2 && rows[firstUp + 30].inService == 3)
+        #expect(rows.allSatisfy { $0.pending <= 1 })
+        let peak = rows.map(\.inService).max() ?? 0
+        #expect(peak >= 5 && peak <= 8, "peak \(peak)")
+        #expect(rows.last!.inService < peak, "scaled in after the step")
+        #expect(rows.last!.inService >= 2, "never below the minimum")
+        #expect(result.actions >= 4)
+        #expect(result.underProvisionedSeconds > 30)
+        #expect(result.metrics.tauU > 5 && result.metrics.tauO > 5)
+    }
+
+    @Test func aFasterStartupMeansLessUnderProvisioning() {
+        let (slow, _) = Self.simulate(startup: 30)
+        let (fast, _) = Self.simulate(startup: 2)
+        #expect(fast.underProvisionedSeconds < slow.underProvisionedSeconds)
+        #expect(fast.metrics.thetaU < slow.metrics.thetaU)
+    }
+
+    @Test func costIsInstancesTimesSeconds() {
+        // Never scales: two instances for the whole trace.
+        let (result, _) = Self.simulate { $0.policy = .threshold(up: 1e9, down: 0) }
+        #expect(result.actions == 0)
+        #expect(result.instanceSeconds == 2 * 440)
+    }
+
+    @Test func theSameTraceGivesTheSameResult() {
+        #expect(Self.simulate().0 == Self.simulate().0)
+    }
+}
