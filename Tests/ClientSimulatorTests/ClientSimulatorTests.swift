@@ -58,18 +58,18 @@ struct ClientSimulatorTests {
         #expect(refused.errors == [.refused: 5])
     }
 
-    @Test func commandLineErrorsAreOneLineAndNonZero() throws {
+    @Test func commandLineErrorsAreOneLineAndNonZero() async throws {
         for arguments in [["bogus"], ["--url", "ftp://x"], ["trace", "/nonexistent.csv"], ["constant", "--rate", "-3"], ["--duration", "0"]] {
-            let result = try CommandRunner.run("clientsim", arguments)
+            let result = try await CommandRunner.run("clientsim", arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
             #expect(result.stdout.isEmpty, "\(arguments)")
         }
     }
 
-    @Test func commandRunsAndWritesJSON() throws {
+    @Test func commandRunsAndWritesJSON() async throws {
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("clientsim-\(UUID().uuidString).json").path
-        let result = try CommandRunner.run(
+        let result = try await CommandRunner.run(
             "clientsim", ["constant", "--rate", "10", "--duration", "1", "--url", "http://127.0.0.1:1/", "--json", json, "--log-level", "error"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("clientsim summary"))

@@ -5,30 +5,30 @@ import Testing
 /// The `scale-up` and `scale-down` executables, run as a user runs them.
 @Suite("scale-up and scale-down commands")
 struct CommandLineTests {
-    static func run(_ executable: String, _ arguments: [String]) throws -> CommandRunner.Result {
-        try CommandRunner.run(executable, arguments)
+    static func run(_ executable: String, _ arguments: [String]) async throws -> CommandRunner.Result {
+        try await CommandRunner.run(executable, arguments)
     }
 
     func stateDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("autoscaler-cli-\(UUID().uuidString)").path
     }
 
-    @Test func processProviderRoundTrip() throws {
+    @Test func processProviderRoundTrip() async throws {
         let state = stateDirectory()
-        let up = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
+        let up = try await Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
         #expect(up.status == 0, "\(up.stderr)")
         let fields = up.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(fields.first == "web_vm1")
         #expect(fields.last?.hasPrefix("127.0.0.1:") == true)
 
-        let json = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--json", "--log-level", "error"])
+        let json = try await Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--json", "--log-level", "error"])
         #expect(json.stdout.contains(#""name":"web_vm2""#))
 
-        let down = try Self.run("scale-down", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
+        let down = try await Self.run("scale-down", ["--provider", "process", "--state-dir", state, "--log-level", "error"])
         #expect(down.status == 0 && down.stdout == "removed web_vm2\n")
-        let named = try Self.run("scale-down", ["web_vm1", "--provider", "process", "--state-dir", state, "--log-level", "error"])
+        let named = try await Self.run("scale-down", ["web_vm1", "--provider", "process", "--state-dir", state, "--log-level", "error"])
         #expect(named.status == 0 && named.stdout == "removed web_vm1\n")
-        let none = try Self.run("scale-down", ["--provider", "process", "--state-dir", state])
+        let none = try await Self.run("scale-down", ["--provider", "process", "--state-dir", state])
         #expect(none.status == 9)
         #expect(none.stderr.contains("scale-down: error: there is no instance created by the autoscaler"))
     }
@@ -43,28 +43,28 @@ struct CommandLineTests {
         (["--provider", "bogus"], 64, "bogus"),
         (["--register", "ftp://x"], 11, "not an admin URL"),
     ])
-    func scaleUpErrors(arguments: [String], status: Int32, message: String) throws {
-        let result = try Self.run("scale-up", arguments + ["--state-dir", stateDirectory()])
+    func scaleUpErrors(arguments: [String], status: Int32, message: String) async throws {
+        let result = try await Self.run("scale-up", arguments + ["--state-dir", stateDirectory()])
         #expect(result.status == status, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func registerFailureRemovesTheNewInstance() throws {
+    @Test func registerFailureRemovesTheNewInstance() async throws {
         let state = stateDirectory()
         // Port 1 on loopback refuses connections: the balancer is not there.
-        let result = try Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--register", "http://127.0.0.1:1"])
+        let result = try await Self.run("scale-up", ["--provider", "process", "--state-dir", state, "--register", "http://127.0.0.1:1"])
         #expect(result.status == 11)
         #expect(result.stderr.contains("cannot reach the admin API"))
         let records = try FileManager.default.contentsOfDirectory(atPath: state + "/instances").filter { $0.hasSuffix(".json") }
         #expect(records.isEmpty)
     }
 
-    @Test func scaleDownRefusesFoundAndUnknown() throws {
-        let found = try Self.run("scale-down", ["test", "--provider", "libvirt", "--uri", "test:///default"])
+    @Test func scaleDownRefusesFoundAndUnknown() async throws {
+        let found = try await Self.run("scale-down", ["test", "--provider", "libvirt", "--uri", "test:///default"])
         #expect(found.status == 10)
         #expect(found.stderr.contains("'test' was not created by the autoscaler; refusing to delete it"))
-        let unknown = try Self.run("scale-down", ["ghost", "--provider", "process", "--state-dir", stateDirectory()])
+        let unknown = try await Self.run("scale-down", ["ghost", "--provider", "process", "--state-dir", stateDirectory()])
         #expect(unknown.status == 9)
     }
 }

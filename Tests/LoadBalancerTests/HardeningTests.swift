@@ -22,7 +22,7 @@ struct HardeningTests {
     @Test func eachBadRequestGetsItsStatusAndTheProxyStaysUp() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
             for (name, request, status) in Self.cases {
-                let reply = try RawHTTP.exchange(port: lb.proxyPort, request)
+                let reply = try await RawHTTP.exchange(port: lb.proxyPort, request)
                 #expect(reply.hasPrefix("HTTP/1.1 \(status)"), "\(name): \(reply.prefix(80))")
                 let after = try await lb.request()
                 #expect(after.status == 200, "\(name): proxy did not answer afterwards")
@@ -34,7 +34,7 @@ struct HardeningTests {
 
     @Test func bodyLimitIs413() async throws {
         try await BalancerHarness.with(backends: 1, configure: { $0.maxBodyBytes = 1000 }) { lb in
-            let declared = try RawHTTP.exchange(port: lb.proxyPort, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+            let declared = try await RawHTTP.exchange(port: lb.proxyPort, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
             #expect(declared.hasPrefix("HTTP/1.1 413"))
             let small = try await lb.request("/", method: .POST, body: "tiny")
             #expect(small.status == 200)
@@ -44,7 +44,7 @@ struct HardeningTests {
     @Test func slowlorisGets408() async throws {
         try await BalancerHarness.with(backends: 1, configure: { $0.headerTimeout = .milliseconds(300) }) { lb in
             // The head never ends: RawHTTP waits for the close.
-            let reply = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            let reply = try await RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             #expect(reply.hasPrefix("HTTP/1.1 408"))
         }
     }
@@ -54,7 +54,7 @@ struct HardeningTests {
             let held = try RawHTTP.Connection(port: lb.proxyPort)
             try await Task.sleep(for: .milliseconds(100))
             // Closed at once without a byte (a hung proxy would throw a time-out here instead).
-            let refused = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeoutSeconds: 3)
+            let refused = try await RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeoutSeconds: 3)
             #expect(refused.isEmpty)
             held.close()
         }

@@ -27,20 +27,20 @@ struct ProxyTests {
         try await BalancerHarness.with(backends: 1) { lb in
             let post = try await lb.request("/", method: .POST, body: String(repeating: "y", count: 100_000))
             #expect(post.body == "web_vm1 100000\n")
-            let chunked = try RawHTTP.exchange(
+            let chunked = try await RawHTTP.exchange(
                 port: lb.proxyPort,
                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
             #expect(chunked.contains("200 OK") && chunked.contains("web_vm1 11"))
-            let http10 = try RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.0\r\n\r\n")
+            let http10 = try await RawHTTP.exchange(port: lb.proxyPort, "GET / HTTP/1.0\r\n\r\n")
             #expect(http10.hasPrefix("HTTP/1.0 200 OK"))
             #expect(http10.hasSuffix("web_vm1\n"))
-            let pipelined = try RawHTTP.exchange(
+            let pipelined = try await RawHTTP.exchange(
                 port: lb.proxyPort,
                 "GET /?work=30 HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let bodies = pipelined.components(separatedBy: "\r\n\r\n").dropFirst().map { $0.prefix(9) }
             #expect(pipelined.components(separatedBy: "HTTP/1.1 200 OK").count == 4)
             #expect(bodies.first == "web_vm1\nH")
-            let absolute = try RawHTTP.exchange(port: lb.proxyPort, "GET http://evil.example/healthz HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+            let absolute = try await RawHTTP.exchange(port: lb.proxyPort, "GET http://evil.example/healthz HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
             #expect(absolute.contains(#""instance":"web_vm1""#))
         }
     }
@@ -50,15 +50,15 @@ struct ProxyTests {
     /// connection would be corrupt otherwise).
     @Test func forwardsChunkedResponsesAndHEAD() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
-            let chunked = try RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let chunked = try await RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(chunked.lowercased().contains("transfer-encoding: chunked"))
             #expect(!chunked.lowercased().contains("content-length"))
             #expect(chunked.hasSuffix("\r\n\r\n4\r\nweb_\r\n4\r\nvm1\n\r\n0\r\n\r\n"))
-            let http10 = try RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.0\r\n\r\n")
+            let http10 = try await RawHTTP.exchange(port: lb.proxyPort, "GET /?chunked=1 HTTP/1.0\r\n\r\n")
             #expect(http10.hasPrefix("HTTP/1.0 200 OK"))
             #expect(!http10.lowercased().contains("transfer-encoding"))
             #expect(http10.hasSuffix("\r\n\r\nweb_vm1\n"))
-            let headThenGet = try RawHTTP.exchange(
+            let headThenGet = try await RawHTTP.exchange(
                 port: lb.proxyPort,
                 "HEAD /?chunked=1 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             let answers = headThenGet.components(separatedBy: "HTTP/1.1 200 OK\r\n")

@@ -113,14 +113,61 @@ struct SchedulerCommandTests {
         }
     }
 
-    @Test func badFlagsAreOneLineAndExit64() throws {
+    @Test func badFlagsAreOneLineAndExit64() async throws {
         for arguments in [["--min", "5", "--max", "2"], ["--policy", "magic"], ["--api-host", "0.0.0.0"], ["--interval", "0"]] {
-            let result = try CommandRunner.run("scheduler", arguments + ["--provider", "process"])
+            let result = try await CommandRunner.run("scheduler", arguments + ["--provider", "process"])
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
         }
-        let unreachable = try CommandRunner.run("scheduler", ["--balancer", "ftp://x", "--provider", "process"])
+        let unreachable = try await CommandRunner.run("scheduler", ["--balancer", "ftp://x", "--provider", "process"])
         #expect(unreachable.status == 11, "\(unreachable.stderr)")
         #expect(unreachable.stderr.hasPrefix("scheduler: error: load balancer: 'ftp://x' is not an admin URL"), "\(unreachable.stderr)")
+    }
+}
+
+/// `scheduler simulate` as a user runs it.
+@Suite("scheduler simulate command")
+struct SimulateCommandTests {
+    static func traceFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString).csv").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test(arguments: [
+        ("seconds,rate\n", "trace has no rows"),
+        ("0,5\n10,6\n5,7\n", "trace line 3: seconds must increase"),
+        ("0,5\n10,-1\n", "trace line 2: seconds and rate must be numbers ≥ 0"),
+        ("0,5\nten,6\n", "trace line 2: expected 'seconds,rate'"),
+    ])
+    func aBadTraceIsOneLineNamingTheLine(text: String, message: String) async throws {
+        let path = try Self.traceFile(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try await CommandRunner.run("scheduler", ["simulate", path, "--capacity", "10"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: \(path): \(message)"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func writesTheSummaryTheJSONAndTheTimeline() async throws {
+        let path = try Self.traceFile("seconds,rate\n0,10\n60,60\n180,10\n400,10\n")
+        let json = path + ".json"
+        let timeline = path + ".timeline.csv"
+        defer { for file in [path, json, timeline] { try? FileManager.default.removeItem(atPath: file) } }
+        let result = try await CommandRunner.run(
+            "scheduler",
+            ["simulate", path, "--capacity", "10", "--scale-up-threshold", "80", "--scale-down-threshold", "30", "--json", json, "--timeline", timeline])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("threshold: "))
+        #expect(result.stdout.contains("instance-hours"))
+        let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(Set(decoded?.keys.map { $0 } ?? []) == ["policy", "seconds", "instanceSeconds", "actions", "underProvisionedSeconds", "metrics"])
+        let metrics = decoded?["metrics"] as? [String: Any]
+        #expect(Set(metrics?.keys.map { $0 } ?? []) == ["thetaU", "thetaO", "aU", "aO", "tauU", "tauO", "instability", "instabilityPrime", "jitter"])
+        #expect(decoded?["seconds"] as? Double == 620)
+        let rows = try String(contentsOfFile: timeline, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "seconds,rate,demand,inService,pending,desired")
+        #expect(rows.count == 621)
+        #expect(rows[61].hasPrefix("60.0,60.0,6,2,"))
     }
 }

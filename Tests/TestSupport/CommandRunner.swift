@@ -11,7 +11,13 @@ public enum CommandRunner {
         public var stderr: String
     }
 
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs it on a thread of its own (waiting for a process must not hold one of the cooperative
+    /// pool's two threads: in-process load tests measured the stall as latency).
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await onThread { try runBlocking(executable, arguments, environment: environment) }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = binaries.appendingPathComponent(executable)
         process.arguments = arguments

@@ -10,7 +10,11 @@ public enum RawHTTP {
     /// What the server sent before it closed the connection; throws
     /// ``RawHTTPClient/Failure/timedOut(_:)`` when it did not close within `timeoutSeconds` (a
     /// hung server must not pass for one that answered nothing).
-    public static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) throws -> String {
+    public static func exchange(port: Int, _ request: String, timeoutSeconds: Int = 5) async throws -> String {
+        try await onThread { try exchangeBlocking(port: port, request, timeoutSeconds: timeoutSeconds) }
+    }
+
+    private static func exchangeBlocking(port: Int, _ request: String, timeoutSeconds: Int) throws -> String {
         let connection = try Connection(port: port)
         defer { connection.close() }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)

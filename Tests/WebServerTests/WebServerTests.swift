@@ -93,7 +93,7 @@ struct WebServerTests {
     @Test func keepsConnectionsAliveAndServesHTTP10() async throws {
         try await withServer { port in
             // Raw socket: two pipelined HTTP/1.1 requests on one connection, then an HTTP/1.0 one.
-            let replies = try RawHTTP.exchange(
+            let replies = try await RawHTTP.exchange(
                 port: port,
                 "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.0\r\n\r\n")
             #expect(replies.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
@@ -104,7 +104,7 @@ struct WebServerTests {
 
     @Test func garbageGetsA400NotACrash() async throws {
         try await withServer { port in
-            let reply = try RawHTTP.exchange(port: port, "\u{01}\u{02}NOT HTTP AT ALL\r\n\r\n")
+            let reply = try await RawHTTP.exchange(port: port, "\u{01}\u{02}NOT HTTP AT ALL\r\n\r\n")
             #expect(reply.hasPrefix("HTTP/1.1 400"))
             let after = try await request(port, "/")
             #expect(after.status == 200)

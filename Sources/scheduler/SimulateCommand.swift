@@ -1,0 +1,86 @@
+import ArgumentParser
+import AutoscalerAPI
+import AutoscalerCLI
+import Foundation
+import Scheduler
+
+/// `scheduler simulate TRACE.csv`: the live planner replayed over a trace, faster than real time.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a request-rate trace through the scheduler's planner on a simulated clock.",
+        discussion: """
+            TRACE is a CSV of 'seconds,rate' rows (the format of clientsim trace). Each instance serves --capacity \
+            requests per second, so the demand is ceil(rate / capacity) instances; a new instance serves --startup \
+            seconds after the decision; a removal is immediate. The policy flags are the live scheduler's. Prints \
+            what it cost (instance-hours, actions) and how well it kept up (the SPEC RG elasticity metrics).
+            """)
+
+    @Argument(help: "The trace: 'seconds,rate' rows.") var trace: String
+    @OptionGroup var policyOptions: PolicyOptions
+    @Option(help: "Requests per second one instance serves.") var capacity: Double
+    @Option(help: "Seconds from a scale-up decision until the new instance serves (default 30).") var startup: Double = 30
+    @Option(help: "Multiply every rate of the trace by this (default 1).") var rateScale: Double = 1
+    @Option(help: "Also write the result as JSON to this file.") var json: String?
+    @Option(help: "Write a CSV row per tick to this file: seconds,rate,demand,inService,pending,desired.") var timeline: String?
+
+    func validate() throws {
+        guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
+        guard startup >= 0, startup.isFinite else { throw ValidationError("--startup must be a number of seconds ≥ 0") }
+        guard rateScale > 0, rateScale.isFinite else { throw ValidationError("--rate-scale must be > 0") }
+    }
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: trace) else { throw ValidationError("cannot read \(trace)") }
+        let parsed: Trace
+        do {
+            parsed = try Trace.parse(String(decoding: data, as: UTF8.self))
+        } catch {
+            throw ValidationError("\(trace): \(error.message)")
+        }
+        let settings = try policyOptions.settings()
+        var configuration = TraceSimulator.Configuration()
+        configuration.policy = settings.policy
+        configuration.rules = settings.rules
+        configuration.interval = settings.interval
+        configuration.window = settings.window
+        configuration.capacity = capacity
+        configuration.startup = startup
+        configuration.rateScale = rateScale
+
+        var rows = "seconds,rate,demand,inService,pending,desired\n"
+        let started = ContinuousClock.now
+        let result = TraceSimulator(configuration: configuration).run(parsed) { row in
+            guard timeline != nil else { return }
+            rows += "\(row.seconds),\(row.rate),\(row.demand),\(row.inService),\(row.pending),\(row.desired)\n"
+        }
+        let took = ContinuousClock.now - started
+        print(Self.summary(result, took: took))
+        if let timeline { try write(Data(rows.utf8), to: timeline) }
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try write(try encoder.encode(result), to: json)
+        }
+    }
+
+    private func write(_ data: Data, to path: String) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func summary(_ result: TraceSimulator.Result, took: Duration) -> String {
+        func f(_ value: Double, _ places: Int = 1) -> String { value.rounded(toPlaces: places) }
+        let m = result.metrics
+        return """
+            \(result.policy): \(f(result.seconds / 3600, 2)) h simulated in \(f(took.seconds, 2)) s
+              cost       \(f(result.instanceSeconds / 3600, 2)) instance-hours, \(result.actions) actions
+              shortfall  \(f(result.underProvisionedSeconds, 0)) s under-provisioned: τ_U \(f(m.tauU)) %  θ_U \(f(m.thetaU)) %  a_U \(f(m.aU)) %
+              excess     τ_O \(f(m.tauO)) %  θ_O \(f(m.thetaO)) %  a_O \(f(m.aO)) %
+              stability  k \(f(m.instability)) %  k′ \(f(m.instabilityPrime)) %  jitter \(f(m.jitter, 3)) /min
+            """
+    }
+}
