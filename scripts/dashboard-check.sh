@@ -34,7 +34,7 @@ at_exit cleanup
 base=$((22000 + RANDOM % 8000)); lb=$base admin=$((base + 1)) api=$((base + 2))
 "$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
 "$BIN/scheduler" --provider process --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
-    --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --token dashboard-test \
+    --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --capacity 5 --token dashboard-test \
     --history "$work/history.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
 url=http://127.0.0.1:$api/
 in_service() {
@@ -50,7 +50,7 @@ mkdir -p "$out"
 python3 scripts/dashboard-cdp.py "$url" --timeout 60 \
     --expect in-service=2 \
     --run "'$BIN/clientsim' constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/ --log-level error >/dev/null 2>&1 &" \
-    --expect in-service=3 --contains "scale up: " --contains "web_vm3" \
+    --expect in-service=3 --contains "scale up: " --contains "web_vm3" --contains "Scaling quality over the range" \
     --screenshot "$out/dashboard.png" 1280x1500 --screenshot "$out/dashboard-phone.png" 390x1700 ||
     fail "the dashboard check failed (see above)"
 pkill -TERM -f "clientsim constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/" || true

@@ -44,15 +44,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds of failed health checks before a created instance is replaced (default 30).") var replaceAfter: Double?
     @Option(help: "SQLite history file (default: <state dir>/scheduler.sqlite).") var history: String?
     @Option(help: "Days of history to keep (default 7).") var retentionDays: Double?
+    @Option(help: "Requests per second one instance serves, for GET /api/v1/quality (default: none, no report).") var capacity: Double?
 
     /// The `--config` file: the options by their camelCase names (the policy's too); flags win.
     struct File: Decodable {
         var balancer, balancerToken, apiHost, token, history: String?
         var apiPort: Int?
-        var startupTimeout, drainTimeout, replaceAfter, retentionDays: Double?
+        var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity: Double?
     }
 
     func validate() throws {
+        if let capacity, !(capacity > 0 && capacity.isFinite) { throw ValidationError("--capacity must be a number of requests per second > 0") }
         if let apiPort, !(0...65535).contains(apiPort) { throw ValidationError("--api-port must be 0 to 65535") }
     }
 
@@ -107,6 +109,7 @@ struct Serve: AsyncParsableCommand {
             guard days > 0, days.isFinite else { throw ValidationError("--retention-days must be > 0") }
             result.historyRetention = .seconds(Int64(days * 86400))
         }
+        result.capacity = capacity ?? file.capacity
         return result
     }
 }

@@ -74,7 +74,7 @@ struct SchedulerCommandTests {
             let port = 20_000 + Int.random(in: 0..<20_000)
             let process = try Self.start([
                 "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "\(port)",
-                "--min", "1", "--max", "3", "--interval", "0.2", "--token", "s3cret", "--log-level", "error",
+                "--min", "1", "--max", "3", "--interval", "0.2", "--token", "s3cret", "--log-level", "error", "--capacity", "5",
             ])
             defer {
                 kill(process.processIdentifier, SIGTERM)
@@ -98,6 +98,11 @@ struct SchedulerCommandTests {
             #expect(instances.contains(#""name":"web_vm1""#) && instances.contains(#""health":"in_service""#))
             let (_, events) = try await call("/api/v1/events?since=0")
             #expect(events.contains(#""kind":"register""#))
+            // Quality from the history: no traffic, so no demand; one instance in service is over.
+            let (qualityStatus, quality) = try await call("/api/v1/quality?since=0")
+            #expect(qualityStatus == 200, "\(quality)")
+            #expect(quality.contains(#""capacity":5"#) && quality.contains(#""tauU":0"#) && quality.contains(#""underProvisionedSeconds":0"#))
+            #expect(try await call("/api/v1/quality?since=x").0 == 400)
             let (_, samples) = try await call("/api/v1/samples?since=0")
             #expect(samples.contains(#""inService""#))
             #expect(try await call("/api/v1/events?since=yesterday").0 == 400)

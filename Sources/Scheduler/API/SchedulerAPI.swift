@@ -43,6 +43,17 @@ public struct SchedulerAPI: Sendable {
             guard let since = Self.since(request) else { return try APIResponse.error(.badRequest, "since must be seconds since 1970") }
             return try APIResponse.json(EventList(events: try scheduler.history.events(since: since)))
         }
+        router.get("/api/v1/quality") { request, _ -> Response in
+            guard let since = Self.since(request) else { return try APIResponse.error(.badRequest, "since must be seconds since 1970") }
+            let configuration = scheduler.configuration
+            guard let capacity = configuration.capacity else {
+                return try APIResponse.error(.conflict, "the demand needs an instance's capacity: start the scheduler with --capacity R (requests per second)")
+            }
+            let report = QualityReport(
+                since: since, samples: try scheduler.history.samples(since: since), events: try scheduler.history.events(since: since),
+                capacity: capacity, step: configuration.interval.seconds, maximum: configuration.rules.maximum)
+            return try APIResponse.json(report)
+        }
         router.get("/api/v1/samples") { request, _ -> Response in
             guard let since = Self.since(request) else { return try APIResponse.error(.badRequest, "since must be seconds since 1970") }
             return try APIResponse.json(SampleList(samples: try scheduler.history.samples(since: since)))

@@ -27,6 +27,9 @@ extension Scheduler {
         /// The SQLite history file; nil keeps history in memory only.
         public var historyPath: String?
         public var historyRetention: Duration = .seconds(7 * 24 * 3600)
+        /// Requests per second one instance serves, for the demand in `GET /api/v1/quality`;
+        /// nil: not known, no quality report.
+        public var capacity: Double?
 
         public init() {}
 

@@ -28,6 +28,8 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var scaleUpThreshold: Double?
     public var scaleDownThreshold: Double?
     public var target: Double?
+    /// Requests per second an instance serves, when configured: `GET /api/v1/quality` answers.
+    public var capacity: Double?
 }
 
 /// `POST /api/v1/scale`: `{"desired": n}` or `{"delta": ±1}`.
@@ -58,6 +60,7 @@ extension Scheduler {
             case .target(let value, _):
                 status.target = value
             }
+            status.capacity = configuration.capacity
             return status
         }
     }

@@ -21,6 +21,27 @@ async function loadHistory() {
   state.events = events.events;
   drawCharts();
   drawEvents();
+  loadQuality();
+}
+
+/// Scaling quality over the range (GET /api/v1/quality), when the scheduler knows an instance's
+/// capacity (--capacity): how long and how much it was under- or over-provisioned.
+async function loadQuality() {
+  if (!state.status) return;
+  if (state.status.capacity == null) {
+    $("quality").textContent = "Scaling quality: start the scheduler with --capacity R (requests per second an instance serves) to see it.";
+    return;
+  }
+  try {
+    const q = await getJSON(`/api/v1/quality?since=${Date.now() / 1000 - state.range}`);
+    if (!q.metrics) { $("quality").textContent = "Scaling quality: no history yet."; return; }
+    const m = q.metrics;
+    $("quality").textContent = `Scaling quality over the range (${fmt(q.capacity)} req/s an instance): ` +
+      `under-provisioned ${fmt(m.tauU)} % of the time (θU ${fmt(m.thetaU)} %), over-provisioned ${fmt(m.tauO)} % (θO ${fmt(m.thetaO)} %), ` +
+      `instability k ${fmt(m.instability)} % / k′ ${fmt(m.instabilityPrime)} %, ${fmt(q.instanceSeconds / 3600, 2)} instance-hours, ${q.actions} actions.`;
+  } catch (error) {
+    $("quality").textContent = `Scaling quality unavailable: ${error.message}`;
+  }
 }
 
 async function refreshStatus() {
@@ -257,3 +278,4 @@ window.addEventListener("resize", drawCharts);
 
 refreshStatus().then(loadHistory).catch((error) => { $("summary").textContent = `history unavailable: ${error.message}`; });
 connect();
+setInterval(loadQuality, 5000);
