@@ -8,9 +8,11 @@ struct PolicyOptions: ParsableArguments {
     enum PolicyKind: String, ExpressibleByArgument, Decodable, CaseIterable {
         case threshold
         case target
+        case predictive
     }
 
-    @Option(help: "Scaling policy: threshold (the original's) or target (target tracking).") var policy: PolicyKind?
+    @Option(help: "Scaling policy: threshold (the original's), target (target tracking) or predictive (the threshold rule plus scaling out ahead of a forecast).")
+    var policy: PolicyKind?
     @Option(help: "Fewest instances (default 2).") var min: Int?
     @Option(help: "Most instances (default 8).") var max: Int?
     @Option(help: "Seconds between ticks (default 1).") var interval: Double?
@@ -73,14 +75,15 @@ struct PolicyOptions: ParsableArguments {
         let interval = try seconds(interval ?? file.interval, "interval") ?? .seconds(1)
         let window = try seconds(window ?? file.window, "window") ?? .seconds(10)
         let policy: ScalingPolicy
-        switch self.policy ?? file.policy ?? .threshold {
-        case .threshold:
+        let kind = self.policy ?? file.policy ?? .threshold
+        switch kind {
+        case .threshold, .predictive:
             let up = scaleUpThreshold ?? file.scaleUpThreshold ?? 20
             let down = scaleDownThreshold ?? file.scaleDownThreshold ?? 5
             guard up.isFinite, down.isFinite, down >= 0, up > down else {
                 throw ValidationError("--scale-up-threshold must be above --scale-down-threshold (both ≥ 0)")
             }
-            policy = .threshold(up: up, down: down)
+            policy = kind == .predictive ? .predictive(up: up, down: down) : .threshold(up: up, down: down)
         case .target:
             let value = target ?? file.target ?? 12.5
             let band = tolerance ?? file.tolerance ?? 0.1

@@ -45,12 +45,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite history file (default: <state dir>/scheduler.sqlite).") var history: String?
     @Option(help: "Days of history to keep (default 7).") var retentionDays: Double?
     @Option(help: "Requests per second one instance serves, for GET /api/v1/quality (default: none, no report).") var capacity: Double?
+    @Option(help: "Seconds the predictive policy forecasts ahead: a new instance's time to serve plus a tick (default 31).")
+    var leadTime: Double?
 
     /// The `--config` file: the options by their camelCase names (the policy's too); flags win.
     struct File: Decodable {
         var balancer, balancerToken, apiHost, token, history: String?
         var apiPort: Int?
-        var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity: Double?
+        var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity, leadTime: Double?
     }
 
     func validate() throws {
@@ -110,6 +112,7 @@ struct Serve: AsyncParsableCommand {
             result.historyRetention = .seconds(Int64(days * 86400))
         }
         result.capacity = capacity ?? file.capacity
+        result.leadTime = try seconds(leadTime ?? file.leadTime, "lead-time") ?? result.leadTime
         return result
     }
 }

@@ -58,3 +58,53 @@ struct TraceSimulatorTests {
         #expect(Self.simulate().0 == Self.simulate().0)
     }
 }
+
+/// The predictive policy, replayed.
+@Suite("predictive policy")
+struct PredictivePolicyTests {
+    /// A ramp from 10 to 150 req/s over 5 minutes, a plateau, and back down.
+    static let ramp = Trace(points: (0...60).map { minute -> TracePoint in
+        let rate = minute < 5 ? 10.0 : (minute < 10 ? 10 + Double(minute - 5) * 28 : (minute < 40 ? 150 : 10))
+        return TracePoint(seconds: Double(minute * 60), rate: rate)
+    })
+
+    static func simulate(_ policy: ScalingPolicy, trace: Trace = ramp) -> (TraceSimulator.Result, [TraceSimulator.Row]) {
+        var configuration = TraceSimulator.Configuration()
+        configuration.capacity = 10
+        configuration.policy = policy
+        configuration.rules.maximum = 25
+        configuration.startup = 30
+        var rows: [TraceSimulator.Row] = []
+        let result = TraceSimulator(configuration: configuration).run(trace) { rows.append($0) }
+        return (result, rows)
+    }
+
+    @Test func itScalesOutAheadOfARampAndNoLessIsThere() {
+        let (reactive, reactiveRows) = Self.simulate(.threshold(up: 100, down: 25))
+        let (predictive, rows) = Self.simulate(.predictive(up: 100, down: 25))
+        // It launches before the rule does, and is never short where the rule was not. (With one
+        // launch at a time, 30 s each, a steep ramp outruns both: the gain is bounded by that.)
+        let firstLaunch = { (rows: [TraceSimulator.Row]) in rows.firstIndex { $0.pending > 0 } ?? .max }
+        #expect(firstLaunch(rows) < firstLaunch(reactiveRows), "predictive \(firstLaunch(rows)) s, reactive \(firstLaunch(reactiveRows)) s")
+        #expect(predictive.underProvisionedSeconds <= reactive.underProvisionedSeconds)
+        #expect(predictive.metrics.thetaU <= reactive.metrics.thetaU)
+        // It never scales in on a forecast: after the drop, instances go one by one as the rule says.
+        #expect(rows.last!.inService < rows.map(\.inService).max()!)
+    }
+
+    @Test func aDecisionAtTimeTUsesNothingAfterT() {
+        // The trace cut at 20 min replays the same first 20 minutes as the whole trace.
+        let cut = Trace(points: Self.ramp.points.filter { $0.seconds < 1200 } + [TracePoint(seconds: 1200, rate: 150)])
+        let (_, whole) = Self.simulate(.predictive(up: 100, down: 25))
+        let (_, part) = Self.simulate(.predictive(up: 100, down: 25), trace: cut)
+        #expect(Array(part.prefix(1200)) == Array(whole.prefix(1200)))
+    }
+
+    @Test func theForecastFollowsATrend() {
+        var forecaster = RateForecaster()
+        for t in 0..<60 { forecaster.observe(Double(t) * 2, at: Double(t)) }  // +2 req/s every second
+        let ahead = forecaster.forecast(ahead: 30) ?? 0
+        #expect(abs(ahead - (118 + 60)) < 10, "forecast \(ahead)")
+        #expect(RateForecaster().forecast(ahead: 10) == nil)
+    }
+}

@@ -30,6 +30,9 @@ extension Scheduler {
         /// Requests per second one instance serves, for the demand in `GET /api/v1/quality`;
         /// nil: not known, no quality report.
         public var capacity: Double?
+        /// How far ahead the predictive policy forecasts: a new instance's time to serve plus a
+        /// tick (default 31 s).
+        public var leadTime: Duration = .seconds(31)
 
         public init() {}
 
@@ -42,6 +45,8 @@ extension Scheduler {
             planner.loadUnit = loadUnit
             planner.replaceUnhealthyAfter = replaceUnhealthyAfter
             planner.startupTimeout = startupTimeout
+            planner.leadTime = leadTime
+            planner.window = window
             return planner
         }
     }

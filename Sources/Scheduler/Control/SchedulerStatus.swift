@@ -54,7 +54,7 @@ extension Scheduler {
                 lastDecisionAt: state.lastDecisionTime, cooldownLeftSeconds: state.lastDecision?.cooldownLeft ?? 0, busy: state.busy,
                 balancerReachable: state.balancerReachable, providerReachable: state.providerReachable, manualDesired: state.manualDesired)
             switch configuration.policy {
-            case .threshold(let up, let down):
+            case .threshold(let up, let down), .predictive(let up, let down):
                 status.scaleUpThreshold = up
                 status.scaleDownThreshold = down
             case .target(let value, _):

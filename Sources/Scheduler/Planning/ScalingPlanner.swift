@@ -13,6 +13,8 @@ public struct ScalingPlanner: Sendable {
     public var configuration: Configuration
     /// When each instance was first seen failing its checks (monotonic seconds).
     private(set) var unhealthySince: [String: Double] = [:]
+    /// The rate forecast of the predictive policy (fed every tick with a measurement).
+    private(set) var forecaster = RateForecaster()
 
     /// What the planner needs beyond the policy and its rules.
     public struct Configuration: Sendable {
@@ -22,6 +24,11 @@ public struct ScalingPlanner: Sendable {
         public var replaceUnhealthyAfter: Duration = .seconds(30)
         /// A created instance that has not served this long after its creation is removed (120 s).
         public var startupTimeout: Duration = .seconds(120)
+        /// The predictive policy forecasts this far ahead: the time a new instance takes to serve
+        /// plus a tick (default 31 s).
+        public var leadTime: Duration = .seconds(31)
+        /// The load window, for turning a forecast rate into requests per instance (default 10 s).
+        public var window: Duration = .seconds(10)
 
         public init() {}
     }
@@ -137,12 +144,16 @@ public struct ScalingPlanner: Sendable {
             let input = ScalingDecider.Input(
                 now: now, inService: inService, pending: pending, load: load, lastAction: observation.lastAction,
                 busy: observation.busy || work != nil || backingOff, unit: configuration.loadUnit)
+            if let rate = observation.window?.rate { forecaster.observe(rate, at: now) }
             if let manual = observation.manualTarget {
                 let (manualDecision, reached) = Self.manualDecision(manual, input: input, rules: decider.rules)
                 decision = manualDecision
                 manualTargetReached = reached
             } else {
                 decision = decider.decide(input)
+                if case .predictive(let up, _) = decider.policy, let reactive = decision {
+                    decision = ahead(of: reactive, up: up, input: input)
+                }
             }
             if backingOff, var held = decision {
                 held.reason += " (backing off \((observation.retryAt - now).rounded(toPlaces: 0)) s after a failed action)"
@@ -161,6 +172,26 @@ public struct ScalingPlanner: Sendable {
             requestRate: observation.window?.rate ?? 0, loadPerInstance: load ?? 0,
             p50Milliseconds: observation.window?.p50Seconds.map { $0 * 1000 }, p99Milliseconds: observation.window?.p99Seconds.map { $0 * 1000 })
         return Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
+    }
+
+    /// The predictive policy: when the rate forecast for the time a new instance would serve needs
+    /// more instances than there are (at `up` requests per instance per window), one more now,
+    /// whatever the reactive rule says but never fewer than it; no cooldown holds it (the rule's
+    /// own actions keep theirs), one action at a time.
+    private func ahead(of reactive: ScalingDecider.Decision, up: Double, input: ScalingDecider.Input) -> ScalingDecider.Decision {
+        let window = configuration.window.seconds
+        // The measured rate is the window's average: it lags half a window behind.
+        guard up > 0, let forecast = forecaster.forecast(ahead: configuration.leadTime.seconds + window / 2) else { return reactive }
+        let current = input.inService + input.pending
+        let rules = decider.rules
+        let needed = min(max(Int((forecast * window / up).rounded(.up)), rules.minimum), rules.maximum)
+        if case .scaleUp = reactive.action { return reactive }
+        guard needed > current else { return reactive }
+        let reason = "predictive: \(forecast.rounded(toPlaces: 1)) req/s forecast in \(configuration.leadTime.seconds.rounded(toPlaces: 0)) s needs \(needed) → \(current) → \(current + 1)"
+        guard !input.busy, input.pending == 0 else {
+            return .init(action: .none, desired: max(needed, reactive.desired), reason: reason + " (waiting for the running action)", cooldownLeft: 0)
+        }
+        return .init(action: .scaleUp(1), desired: needed, reason: reason, cooldownLeft: 0)
     }
 
     /// A count asked for through the API: one step per tick towards it, within min and max,

@@ -6,11 +6,17 @@ public enum ScalingPolicy: Sendable, Equatable {
     /// Target tracking, as the Kubernetes HPA: desired = ceil(current × load / target), unless
     /// load / target is within `tolerance` of 1.
     case target(value: Double, tolerance: Double)
+    /// The threshold rule, plus scaling out ahead of a forecast: the planner adds instances when
+    /// the rate it forecasts for when a new one would serve needs more than there are, above `up`
+    /// requests per instance per window; scale-in only by the rule (never on a forecast, as AWS's
+    /// predictive scaling).
+    case predictive(up: Double, down: Double)
 
     public var name: String {
         switch self {
         case .threshold: "threshold"
         case .target: "target"
+        case .predictive: "predictive"
         }
     }
 
@@ -19,7 +25,7 @@ public enum ScalingPolicy: Sendable, Equatable {
     public func recommend(current: Int, load: Double, unit: String) -> (desired: Int, reason: String) {
         let shown = load.rounded(toPlaces: 1)
         switch self {
-        case .threshold(let up, let down):
+        case .threshold(let up, let down), .predictive(let up, let down):
             if load > up { return (current + 1, "\(shown) \(unit) > \(up.rounded(toPlaces: 1))") }
             if load < down { return (current - 1, "\(shown) \(unit) < \(down.rounded(toPlaces: 1))") }
             return (current, "\(shown) \(unit) within \(down.rounded(toPlaces: 1))–\(up.rounded(toPlaces: 1))")

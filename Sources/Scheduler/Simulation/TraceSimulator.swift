@@ -72,6 +72,8 @@ public struct TraceSimulator: Sendable {
         var plannerConfiguration = ScalingPlanner.Configuration()
         plannerConfiguration.loadUnit = "req/VM/\(configuration.window.seconds.rounded(toPlaces: 0))s"
         plannerConfiguration.startupTimeout = .seconds(max(120, configuration.startup + 60))
+        plannerConfiguration.leadTime = .milliseconds(Int64((configuration.startup + step) * 1000))
+        plannerConfiguration.window = configuration.window
         var planner = ScalingPlanner(policy: configuration.policy, rules: rules, configuration: plannerConfiguration)
         var window = LoadWindow(seconds: configuration.window.seconds)
         let epoch = Date(timeIntervalSince1970: 0)
