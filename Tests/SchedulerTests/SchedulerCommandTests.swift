@@ -71,7 +71,7 @@ struct SchedulerCommandTests {
     @Test func apiAnswersAndGuardsManualScaling() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             let state = lb.provider.configuration.stateDirectory
-            let port = 20_000 + Int.random(in: 0..<20_000)
+            let port = 20_000 + Int.random(in: 0..<12_000)  // below the kernel's ephemeral range (32768+), where port-0 listeners land
             let process = try Self.start([
                 "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "\(port)",
                 "--min", "1", "--max", "3", "--interval", "0.2", "--token", "s3cret", "--log-level", "error", "--capacity", "5",
