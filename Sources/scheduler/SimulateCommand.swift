@@ -19,14 +19,16 @@ struct Simulate: ParsableCommand {
     @Argument(help: "The trace: 'seconds,rate' rows.") var trace: String
     @OptionGroup var policyOptions: PolicyOptions
     @Option(help: "Requests per second one instance serves.") var capacity: Double
-    @Option(help: "Seconds from a scale-up decision until the new instance serves (default 30).") var startup: Double = 30
+    @Option(help: "Seconds from a scale-up decision until the new instance serves (default: the median of --history's scale-ups, else 30).")
+    var startup: Double?
+    @Option(help: "A scheduler's SQLite history: its scale-ups' median time to serve is the default --startup.") var history: String?
     @Option(help: "Multiply every rate of the trace by this (default 1).") var rateScale: Double = 1
     @Option(help: "Also write the result as JSON to this file.") var json: String?
     @Option(help: "Write a CSV row per tick to this file: seconds,rate,demand,inService,pending,desired.") var timeline: String?
 
     func validate() throws {
         guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
-        guard startup >= 0, startup.isFinite else { throw ValidationError("--startup must be a number of seconds ≥ 0") }
+        if let startup, !(startup >= 0 && startup.isFinite) { throw ValidationError("--startup must be a number of seconds ≥ 0") }
         guard rateScale > 0, rateScale.isFinite else { throw ValidationError("--rate-scale must be > 0") }
     }
 
@@ -45,7 +47,7 @@ struct Simulate: ParsableCommand {
         configuration.interval = settings.interval
         configuration.window = settings.window
         configuration.capacity = capacity
-        configuration.startup = startup
+        configuration.startup = try startupSeconds()
         configuration.rateScale = rateScale
 
         var rows = "seconds,rate,demand,inService,pending,desired\n"
@@ -62,6 +64,25 @@ struct Simulate: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try write(try encoder.encode(result), to: json)
         }
+    }
+
+    /// `--startup`, else the median time to serve of the scale-ups in `--history`, else 30 s.
+    private func startupSeconds() throws -> Double {
+        if let startup { return startup }
+        guard let history else { return 30 }
+        guard FileManager.default.fileExists(atPath: history) else { throw ValidationError("cannot read \(history)") }
+        let events: [ScalingEvent]
+        do {
+            events = try History(path: history).events(since: 0, limit: 1_000_000)
+        } catch {
+            throw ValidationError("\(history) is not a scheduler history: \(error)")
+        }
+        let times = ScalingEvent.readyTimes(events)
+        guard let median = ScalingEvent.median(times) else {
+            throw ValidationError("\(history) holds no scale-up that served; pass --startup")
+        }
+        print("startup \(median.rounded(toPlaces: 1)) s: the median of \(times.count) scale-ups in \(history)")
+        return median
     }
 
     private func write(_ data: Data, to path: String) throws {

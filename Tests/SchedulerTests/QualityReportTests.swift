@@ -29,3 +29,26 @@ struct QualityReportTests {
         #expect(report.metrics == nil && report.seconds == 0)
     }
 }
+
+/// Scale-ups' times to serve, read from a history.
+@Suite("ready times from history")
+struct ReadyTimesTests {
+    @Test func eachScaleUpToTheRegistrationOfWhatItMade() {
+        let events = [
+            ScalingEvent(time: 0, kind: .start, reason: "provider"),
+            ScalingEvent(time: 1, kind: .register, instance: "web_vm1", reason: "running at 127.0.0.1:1; takes traffic once its health check passes"),
+            ScalingEvent(time: 10, kind: .scaleUp, reason: "scale up"),
+            ScalingEvent(time: 15, kind: .register, instance: "web_vm3", reason: "serves at 127.0.0.1:3"),
+            ScalingEvent(time: 20, kind: .scaleUp, reason: "scale up"),
+            ScalingEvent(time: 21, kind: .failure, reason: "scale up failed"),
+            ScalingEvent(time: 30, kind: .scaleUp, reason: "scale up"),
+            ScalingEvent(time: 37, kind: .register, instance: "web_vm4", reason: "serves at 127.0.0.1:4"),
+            ScalingEvent(time: 40, kind: .replace, instance: "web_vm4", reason: "stopped"),
+            ScalingEvent(time: 49, kind: .register, instance: "web_vm5", reason: "serves at 127.0.0.1:5"),
+        ]
+        #expect(ScalingEvent.readyTimes(events) == [5, 7, 9])
+        #expect(ScalingEvent.median([5, 7, 9]) == 7)
+        #expect(ScalingEvent.median([5, 7, 9, 11]) == 8)
+        #expect(ScalingEvent.median([]) == nil)
+    }
+}

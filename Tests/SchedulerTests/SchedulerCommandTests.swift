@@ -154,6 +154,22 @@ struct SimulateCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func theStartupDefaultsToTheHistorysMedian() async throws {
+        let trace = try Self.traceFile("0,10\n60,10\n")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString).sqlite").path
+        defer { for file in [trace, path] { try? FileManager.default.removeItem(atPath: file) } }
+        let history = try History(path: path)
+        for (start, served) in [(10.0, 14.0), (30.0, 36.0), (50.0, 58.0)] {
+            try history.record(ScalingEvent(time: start, kind: .scaleUp, reason: "scale up"))
+            try history.record(ScalingEvent(time: served, kind: .register, instance: "web_vm\(Int(start))", reason: "serves at 127.0.0.1:1"))
+        }
+        let result = try await CommandRunner.run("scheduler", ["simulate", trace, "--capacity", "10", "--history", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("startup 6 s: the median of 3 scale-ups in \(path)"), "\(result.stdout)")
+        let empty = try await CommandRunner.run("scheduler", ["simulate", trace, "--capacity", "10", "--history", "/nonexistent.sqlite"])
+        #expect(empty.status == 64 && empty.stderr.hasPrefix("Error: cannot read /nonexistent.sqlite"))
+    }
+
     @Test func writesTheSummaryTheJSONAndTheTimeline() async throws {
         let path = try Self.traceFile("seconds,rate\n0,10\n60,60\n180,10\n400,10\n")
         let json = path + ".json"
