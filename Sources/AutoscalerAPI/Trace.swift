@@ -37,12 +37,16 @@ public struct Trace: Sendable, Equatable {
     /// Reads `seconds,rate` rows; an error names the line.
     public static func parse(_ text: String) throws(FormatError) -> Trace {
         var points: [TracePoint] = []
+        var headerSeen = false
         for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count == 2, let seconds = Double(fields[0]), let rate = Double(fields[1]) else {
-                if points.isEmpty && index == 0 && fields.count == 2 && Double(fields[0]) == nil { continue }  // header
+                if points.isEmpty && !headerSeen && fields.count == 2 && Double(fields[0]) == nil {  // a header, once, before the rows
+                    headerSeen = true
+                    continue
+                }
                 throw FormatError("trace line \(index + 1): expected 'seconds,rate', got '\(line)'")
             }
             guard seconds >= 0, rate >= 0, seconds.isFinite, rate.isFinite else {

@@ -55,7 +55,7 @@ struct PolicyOptions: ParsableArguments {
     func settings(file: File = File()) throws -> Settings {
         func seconds(_ value: Double?, _ name: String, allowZero: Bool = false) throws -> Duration? {
             guard let value else { return nil }
-            guard value.isFinite, allowZero ? value >= 0 : value > 0 else { throw ValidationError("--\(name) must be a number of seconds > 0") }
+            guard value.isFinite, allowZero ? value >= 0 : value >= 0.001 else { throw ValidationError("--\(name) must be a number of seconds ≥ 0.001") }
             return .milliseconds(Int64(value * 1000))
         }
         var rules = ScalingRules()

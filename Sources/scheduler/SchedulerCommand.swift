@@ -112,6 +112,9 @@ struct Serve: AsyncParsableCommand {
             result.historyRetention = .seconds(Int64(days * 86400))
         }
         result.capacity = capacity ?? file.capacity
+        if let capacity = result.capacity, !(capacity > 0 && capacity.isFinite) {
+            throw ValidationError("capacity must be a number of requests per second > 0")
+        }
         result.leadTime = try seconds(leadTime ?? file.leadTime, "lead-time") ?? result.leadTime
         return result
     }

@@ -52,3 +52,19 @@ struct ReadyTimesTests {
         #expect(ScalingEvent.median([]) == nil)
     }
 }
+
+@Suite("quality report over gaps")
+struct QualityReportGapTests {
+    @Test func aSampleStandsForTheTimeUntilTheNextUpToTenTicks() {
+        let samples = [
+            QualityReportTests.sample(0, rate: 15, inService: 1),  // short for 4 s
+            QualityReportTests.sample(4, rate: 5, inService: 1),  // then a 100 s gap: counts 10 s
+            QualityReportTests.sample(104, rate: 5, inService: 1),
+        ]
+        let report = QualityReport(since: 0, samples: samples, events: [], capacity: 10, step: 1, maximum: 4)
+        #expect(report.seconds == 4 + 10 + 1)
+        #expect(report.underProvisionedSeconds == 4)
+        #expect(report.instanceSeconds == 15)
+        #expect(report.metrics?.tauU == 100.0 * 4 / 15)
+    }
+}

@@ -93,11 +93,26 @@ struct PredictivePolicyTests {
     }
 
     @Test func aDecisionAtTimeTUsesNothingAfterT() {
-        // The trace cut at 20 min replays the same first 20 minutes as the whole trace.
-        let cut = Trace(points: Self.ramp.points.filter { $0.seconds < 1200 } + [TracePoint(seconds: 1200, rate: 150)])
+        // Cut in the middle of the ramp (7 min) and continued differently (a drop to nothing):
+        // the first 7 minutes replay exactly as with the whole trace.
+        let cut = Trace(points: Self.ramp.points.filter { $0.seconds < 420 } + [TracePoint(seconds: 420, rate: 0), TracePoint(seconds: 3600, rate: 0)])
         let (_, whole) = Self.simulate(.predictive(up: 100, down: 25))
         let (_, part) = Self.simulate(.predictive(up: 100, down: 25), trace: cut)
-        #expect(Array(part.prefix(1200)) == Array(whole.prefix(1200)))
+        #expect(Array(part.prefix(420)) == Array(whole.prefix(420)))
+        #expect(part[480] != whole[480], "the continuations differ, so must what follows")
+    }
+
+    @Test func aSurgeIsSeenTheTickAfterItArrives() {
+        // Nothing, then 1,000 req/s at 10 s: the balancer's counter at 10 s holds none of it.
+        let surge = Trace(points: [TracePoint(seconds: 0, rate: 0), TracePoint(seconds: 10, rate: 1000), TracePoint(seconds: 60, rate: 1000)])
+        let (_, rows) = Self.simulate(.threshold(up: 100, down: 25), trace: surge)
+        #expect(rows[10].pending == 0 && rows[11].pending == 1)
+    }
+
+    @Test func aTraceStartingLaterIsReplayedFromItsFirstRow() {
+        let late = Trace(points: [TracePoint(seconds: 3600, rate: 10), TracePoint(seconds: 3660, rate: 10)])
+        let (result, rows) = Self.simulate(.threshold(up: 100, down: 25), trace: late)
+        #expect(result.seconds == 120 && rows.first?.seconds == 3600)
     }
 
     @Test func theForecastFollowsATrend() {

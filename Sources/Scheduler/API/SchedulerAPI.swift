@@ -50,7 +50,8 @@ public struct SchedulerAPI: Sendable {
                 return try APIResponse.error(.conflict, "the demand needs an instance's capacity: start the scheduler with --capacity R (requests per second)")
             }
             let report = QualityReport(
-                since: since, samples: try scheduler.history.samples(since: since), events: try scheduler.history.events(since: since),
+                since: since, samples: try scheduler.history.latestSamples(since: since, limit: 700_000),
+                events: try scheduler.history.events(since: since, limit: 100_000),
                 capacity: capacity, step: configuration.interval.seconds, maximum: configuration.rules.maximum)
             return try APIResponse.json(report)
         }

@@ -73,6 +73,13 @@ public final class History: Sendable {
     }
 
     /// Events after `since`, oldest first, at most `limit`.
+    /// The newest `limit` samples after `since`, in time order.
+    public func latestSamples(since: Double, limit: Int) throws -> [Sample] {
+        try database.read { db in
+            try Sample.filter(Column("time") > since).order(Column("time").desc).limit(limit).fetchAll(db)
+        }.reversed()
+    }
+
     public func events(since: Double, limit: Int = 10_000) throws -> [ScalingEvent] {
         try database.read { db in
             try ScalingEvent.filter(Column("time") > since).order(Column("time"), Column("id")).limit(limit).fetchAll(db)

@@ -191,7 +191,10 @@ public struct ScalingPlanner: Sendable {
         guard !input.busy, input.pending == 0 else {
             return .init(action: .none, desired: max(needed, reactive.desired), reason: reason + " (waiting for the running action)", cooldownLeft: 0)
         }
-        return .init(action: .scaleUp(1), desired: needed, reason: reason, cooldownLeft: 0)
+        // Starts no cooldown: the rule's own scale-up must not wait for a forecast's.
+        var decision = ScalingDecider.Decision(action: .scaleUp(1), desired: max(needed, reactive.desired), reason: reason, cooldownLeft: 0)
+        decision.startsCooldown = false
+        return decision
     }
 
     /// A count asked for through the API: one step per tick towards it, within min and max,

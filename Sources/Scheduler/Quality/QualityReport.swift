@@ -18,17 +18,38 @@ public struct QualityReport: Sendable, Equatable, Codable {
     /// Nil without samples.
     public var metrics: ElasticityMetrics?
 
-    /// The report of `samples` (in time order, one per tick of `step` seconds) and the scaling
-    /// `events` of the same stretch.
+    /// The report of `samples` (in time order, one per tick of `step` seconds when all is well)
+    /// and the scaling `events` of the same stretch.
+    ///
+    /// A sample stands for the time until the next one, at most ten ticks (the loop ticks less
+    /// often while the balancer or the provider does not answer; a longer gap is a stop, not
+    /// time served): the series is laid on a grid of `step` seconds for the metrics.
     public init(since: Double, samples: [Sample], events: [ScalingEvent], capacity: Double, step: Double, maximum: Int) {
         self.since = since
         self.capacity = capacity
-        seconds = Double(samples.count) * step
-        let demand = samples.map { capacity > 0 ? ($0.requestRate / capacity).rounded(.up) : 0 }
-        let supply = samples.map { Double($0.inService) }
-        instanceSeconds = samples.reduce(0) { $0 + Double($1.inService + $1.pending) * step }
-        underProvisionedSeconds = zip(demand, supply).reduce(0) { $0 + ($1.1 < $1.0 ? step : 0) }
-        actions = events.filter { $0.kind == .scaleUp || $0.kind == .scaleDown }.count
+        let step = max(step, 0.001)
+        var demand: [Double] = []
+        var supply: [Double] = []
+        var seconds = 0.0, instanceSeconds = 0.0, underSeconds = 0.0
+        for (index, sample) in samples.enumerated() {
+            let next = index + 1 < samples.count ? samples[index + 1].time : sample.time + step
+            let span = min(max(next - sample.time, step), 10 * step)
+            let d = capacity > 0 ? (sample.requestRate / capacity).rounded(.up) : 0
+            let s = Double(sample.inService)
+            seconds += span
+            instanceSeconds += Double(sample.inService + sample.pending) * span
+            if s < d { underSeconds += span }
+            for _ in 0..<max(1, Int((span / step).rounded())) {
+                demand.append(d)
+                supply.append(s)
+            }
+        }
+        self.seconds = seconds
+        self.instanceSeconds = instanceSeconds
+        underProvisionedSeconds = underSeconds
+        let first = samples.first?.time ?? since
+        let last = samples.last?.time ?? since
+        actions = events.filter { ($0.kind == .scaleUp || $0.kind == .scaleDown) && $0.time >= first && $0.time <= last }.count
         metrics = samples.isEmpty ? nil : ElasticityMetrics(demand: demand, supply: supply, step: step, maximum: Double(maximum))
     }
 }

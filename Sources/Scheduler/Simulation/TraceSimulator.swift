@@ -88,14 +88,18 @@ public struct TraceSimulator: Sendable {
         var underSeconds = 0.0
         var demandSeries: [Double] = []
         var supplySeries: [Double] = []
-        let ticks = Int((trace.end / step).rounded(.up))
+        // From the trace's first row to its end (a trace may start at any time).
+        let start = trace.points[0].seconds
+        let ticks = max(1, Int(((trace.end - start) / step - 1e-9).rounded(.up)))
         demandSeries.reserveCapacity(ticks)
         supplySeries.reserveCapacity(ticks)
         for tick in 0..<ticks {
-            let now = Double(tick) * step
+            let now = start + Double(tick) * step
             let rate = trace.rate(at: now) * configuration.rateScale
-            requests += rate * step
+            // The counter at `now` holds the requests before it, as the balancer's does: this
+            // tick's own arrive after the decision (counting them first looked a tick ahead).
             window.add(time: now, requestsTotal: Int(requests))
+            defer { requests += rate * step }
             let statuses = instances.map {
                 InstanceStatus(
                     name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
