@@ -137,3 +137,66 @@ struct ScalingPlannerTests {
         #expect(plan.work == .scaleUp(reason: "scale up: 30 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
     }
 }
+
+/// The predictive branch of the planner, tick by tick.
+@Suite("scaling planner, predictive")
+struct PredictivePlannerTests {
+    static func planner() -> ScalingPlanner {
+        var configuration = ScalingPlanner.Configuration()
+        configuration.leadTime = .seconds(31)
+        configuration.window = .seconds(10)
+        var rules = ScalingRules()
+        rules.maximum = 20
+        return ScalingPlanner(policy: .predictive(up: 100, down: 25), rules: rules, configuration: configuration)
+    }
+
+    /// Two instances in service (plus `extra`), the window's rate as given.
+    static func observe(at now: Double, rate: Double, _ extra: [InstanceStatus] = [], busy: Bool = false, lastAction: Double? = nil)
+        -> ScalingPlanner.Observation
+    {
+        ScalingPlanner.Observation(
+            now: now, date: ScalingPlannerTests.start.addingTimeInterval(now),
+            instances: [ScalingPlannerTests.instance(1), ScalingPlannerTests.instance(2)] + extra,
+            window: .init(requests: rate * 10, rate: rate), busy: busy, lastAction: lastAction, lastDesired: 2)
+    }
+
+    /// Feeds a ramp of +1 req/s every second from 10 to `until` s; returns the last plan.
+    static func ramp(_ planner: inout ScalingPlanner, until end: Int, busy: Bool = false, extra: [InstanceStatus] = []) -> ScalingPlanner.Plan {
+        var plan: ScalingPlanner.Plan?
+        for t in 0...end { plan = planner.plan(observe(at: Double(t), rate: 10 + Double(t), extra, busy: busy && t == end)) }
+        return plan!
+    }
+
+    @Test func aRisingForecastAddsOneAheadOfTheRuleWithoutStartingACooldown() throws {
+        var planner = Self.planner()
+        // At 5 s, 15 req/s is 75 per instance per window: the rule holds; rising 1 req/s each
+        // second, the forecast for when a new instance would serve needs a third.
+        var plan: ScalingPlanner.Plan?
+        for t in 0...5 { plan = planner.plan(Self.observe(at: Double(t), rate: 10 + Double(t))) }
+        let decision = try #require(plan?.decision)
+        #expect(decision.reason.hasPrefix("predictive: "), "\(decision.reason)")
+        #expect(plan?.work == .scaleUp(reason: decision.reason, startsCooldown: false))
+    }
+
+    @Test func itWaitsWhileAnActionRunsOrAnInstanceIsPending() {
+        var busy = Self.planner()
+        #expect(Self.ramp(&busy, until: 5, busy: true).work == nil)
+        // A slow ramp the rule holds (17.5 req/s at 25 s: 87.5 per instance) whose forecast needs
+        // a fourth instance while a third is still starting: no second launch.
+        var pending = Self.planner()
+        var plan: ScalingPlanner.Plan?
+        for t in 0...25 {
+            plan = pending.plan(Self.observe(at: Double(t), rate: 5 + 0.5 * Double(t), [ScalingPlannerTests.instance(3, .pending)]))
+        }
+        #expect(plan?.decision?.reason.contains("needs 4") == true, "\(plan?.decision?.reason ?? "")")
+        #expect(plan?.work == nil)
+    }
+
+    @Test func aFallingRateNeverScalesOutAndTheRuleStillScalesIn() {
+        var planner = Self.planner()
+        var plan: ScalingPlanner.Plan?
+        // 3 instances at a falling 5 req/s: 17 per instance per window, under the rule's 25.
+        for t in 0...5 { plan = planner.plan(Self.observe(at: Double(t), rate: 5 - Double(t) * 0.1, [ScalingPlannerTests.instance(3)])) }
+        #expect(plan?.decision?.reason.hasPrefix("scale down") == true, "\(plan?.decision?.reason ?? "")")
+    }
+}
