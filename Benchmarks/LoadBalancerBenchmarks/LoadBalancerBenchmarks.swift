@@ -48,9 +48,7 @@ let benchmarks: @Sendable () -> Void = {
             let backends = Dictionary(decoded.backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
             window.add(time: tick, requestsTotal: decoded.requestsTotal + Int(tick) * 100, latency: decoded.latency)
-            let summary = ScalingPlanner.WindowSummary(
-                requests: window.requestsInWindow, rate: window.rate, p50Seconds: window.latency(0.5), p99Seconds: window.latency(0.99))
-            blackHole(planner.plan(.init(now: tick, date: Date(), instances: statuses, window: summary)))
+            blackHole(planner.plan(.init(now: tick, date: Date(), instances: statuses, window: window.summary)))
         }
     }
 

@@ -51,13 +51,18 @@ struct PolicyOptions: ParsableArguments {
         var window: Duration
     }
 
+    /// A number of seconds given as `--name` (or its config-file key): nil when not given; a
+    /// usage error when not a number of seconds ≥ 1 ms (or ≥ 0 with `allowZero`).
+    static func seconds(_ value: Double?, _ name: String, allowZero: Bool = false) throws -> Duration? {
+        guard let value else { return nil }
+        guard value.isFinite, allowZero ? value >= 0 : value >= 0.001 else {
+            throw ValidationError("--\(name) must be a number of seconds \(allowZero ? "≥ 0" : "≥ 0.001")")
+        }
+        return .milliseconds(Int64(value * 1000))
+    }
+
     /// Flags over `file` over the defaults; what only the merge can tell is a usage error.
     func settings(file: File = File()) throws -> Settings {
-        func seconds(_ value: Double?, _ name: String, allowZero: Bool = false) throws -> Duration? {
-            guard let value else { return nil }
-            guard value.isFinite, allowZero ? value >= 0 : value >= 0.001 else { throw ValidationError("--\(name) must be a number of seconds ≥ 0.001") }
-            return .milliseconds(Int64(value * 1000))
-        }
         var rules = ScalingRules()
         rules.minimum = min ?? file.min ?? rules.minimum
         rules.maximum = max ?? file.max ?? rules.maximum
@@ -67,13 +72,13 @@ struct PolicyOptions: ParsableArguments {
         rules.maxStepUp = maxStepUp ?? file.maxStepUp ?? rules.maxStepUp
         rules.maxStepDown = maxStepDown ?? file.maxStepDown ?? rules.maxStepDown
         guard rules.maxStepUp >= 1, rules.maxStepDown >= 1 else { throw ValidationError("--max-step-up and --max-step-down must be ≥ 1") }
-        let both = try seconds(cooldown ?? file.cooldown, "cooldown", allowZero: true)
-        rules.scaleUpCooldown = try seconds(scaleUpCooldown ?? file.scaleUpCooldown, "scale-up-cooldown", allowZero: true) ?? both ?? rules.scaleUpCooldown
+        let both = try Self.seconds(cooldown ?? file.cooldown, "cooldown", allowZero: true)
+        rules.scaleUpCooldown = try Self.seconds(scaleUpCooldown ?? file.scaleUpCooldown, "scale-up-cooldown", allowZero: true) ?? both ?? rules.scaleUpCooldown
         rules.scaleDownCooldown =
-            try seconds(scaleDownCooldown ?? file.scaleDownCooldown, "scale-down-cooldown", allowZero: true) ?? both ?? rules.scaleDownCooldown
-        rules.scaleDownStabilization = try seconds(stabilization ?? file.stabilization, "stabilization", allowZero: true) ?? .zero
-        let interval = try seconds(interval ?? file.interval, "interval") ?? .seconds(1)
-        let window = try seconds(window ?? file.window, "window") ?? .seconds(10)
+            try Self.seconds(scaleDownCooldown ?? file.scaleDownCooldown, "scale-down-cooldown", allowZero: true) ?? both ?? rules.scaleDownCooldown
+        rules.scaleDownStabilization = try Self.seconds(stabilization ?? file.stabilization, "stabilization", allowZero: true) ?? .zero
+        let interval = try Self.seconds(interval ?? file.interval, "interval") ?? .seconds(1)
+        let window = try Self.seconds(window ?? file.window, "window") ?? .seconds(10)
         let policy: ScalingPolicy
         let kind = self.policy ?? file.policy ?? .threshold
         switch kind {

@@ -88,11 +88,7 @@ struct Serve: AsyncParsableCommand {
         result.rules = settings.rules
         result.interval = settings.interval
         result.window = settings.window
-        func seconds(_ value: Double?, _ name: String) throws -> Duration? {
-            guard let value else { return nil }
-            guard value.isFinite, value > 0 else { throw ValidationError("--\(name) must be a number of seconds > 0") }
-            return .milliseconds(Int64(value * 1000))
-        }
+        let seconds = { (value: Double?, name: String) in try PolicyOptions.seconds(value, name) }
         result.balancerURL = balancer ?? file.balancer ?? result.balancerURL
         let environmentToken = CommandEnvironment.token
         result.balancerToken = balancerToken ?? file.balancerToken ?? environmentToken

@@ -47,6 +47,14 @@ struct ElasticityMetricsTests {
         }
     }
 
+    @Test func underAndOverAreNotSwapped() {
+        // Short by 3 for one step, over by 1 for two: every under figure differs from its over one.
+        let lopsided = ElasticityMetrics(demand: [4, 2, 2, 2], supply: [1, 3, 3, 2], step: 1, maximum: 4)
+        #expect(Self.close(lopsided.aU, 100.0 * 3 / 16) && Self.close(lopsided.aO, 100.0 * 2 / 16))
+        #expect(Self.close(lopsided.tauU, 25) && Self.close(lopsided.tauO, 50))
+        #expect(Self.close(lopsided.thetaU, 100.0 * 0.75 / 4) && Self.close(lopsided.thetaO, 100.0 * 1.0 / 4))
+    }
+
     @Test func zeroDemandCountsAsOneInstance() {
         // One instance running for no demand is 100 % over, not infinite.
         let idle = ElasticityMetrics(demand: [0], supply: [1], step: 1, maximum: 1)

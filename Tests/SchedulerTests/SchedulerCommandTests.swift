@@ -101,7 +101,9 @@ struct SchedulerCommandTests {
             // Quality from the history: no traffic, so no demand; one instance in service is over.
             let (qualityStatus, quality) = try await call("/api/v1/quality?since=0")
             #expect(qualityStatus == 200, "\(quality)")
-            #expect(quality.contains(#""capacity":5"#) && quality.contains(#""tauU":0"#) && quality.contains(#""underProvisionedSeconds":0"#))
+            let report = try JSONDecoder().decode(QualityReport.self, from: Data(quality.utf8))
+            #expect(report.capacity == 5 && report.underProvisionedSeconds == 0 && report.metrics?.tauU == 0)
+            #expect(report.seconds > 0 && report.instanceSeconds > 0)
             #expect(try await call("/api/v1/quality?since=x").0 == 400)
             let (_, samples) = try await call("/api/v1/samples?since=0")
             #expect(samples.contains(#""inService""#))

@@ -36,13 +36,9 @@ extension Scheduler {
 
         public init() {}
 
-        /// How the load is shown in reasons: `req/VM/10s`.
-        var loadUnit: String { "req/VM/\(window.seconds.rounded(toPlaces: 0))s" }
-
         /// The planner's part of it.
         var planner: ScalingPlanner.Configuration {
             var planner = ScalingPlanner.Configuration()
-            planner.loadUnit = loadUnit
             planner.replaceUnhealthyAfter = replaceUnhealthyAfter
             planner.startupTimeout = startupTimeout
             planner.leadTime = leadTime

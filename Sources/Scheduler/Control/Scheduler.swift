@@ -139,13 +139,9 @@ public final class Scheduler: Service, Sendable {
             } else {
                 state.window.reset()
             }
-            let window = stats.map { _ in
-                ScalingPlanner.WindowSummary(
-                    requests: state.window.requestsInWindow, rate: state.window.rate, p50Seconds: state.window.latency(0.5),
-                    p99Seconds: state.window.latency(0.99))
-            }
             let observation = ScalingPlanner.Observation(
-                now: now, date: Date(), instances: statuses, removing: state.removing, window: window, busy: state.busy,
+                now: now, date: Date(), instances: statuses, removing: state.removing, window: stats.map { _ in state.window.summary },
+                busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired)
             let plan = state.planner.plan(observation)
             if plan.manualTargetReached { state.manualDesired = nil }

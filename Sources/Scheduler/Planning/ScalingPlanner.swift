@@ -18,8 +18,6 @@ public struct ScalingPlanner: Sendable {
 
     /// What the planner needs beyond the policy and its rules.
     public struct Configuration: Sendable {
-        /// Unit shown in reasons, e.g. `req/VM/10s`.
-        public var loadUnit = "req/VM/10s"
         /// A created instance failing its checks this long is replaced (default 30 s).
         public var replaceUnhealthyAfter: Duration = .seconds(30)
         /// A created instance that has not served this long after its creation is removed (120 s).
@@ -29,6 +27,9 @@ public struct ScalingPlanner: Sendable {
         public var leadTime: Duration = .seconds(31)
         /// The load window, for turning a forecast rate into requests per instance (default 10 s).
         public var window: Duration = .seconds(10)
+
+        /// Unit shown in reasons: `req/VM/10s`.
+        public var loadUnit: String { "req/VM/\(window.seconds.rounded(toPlaces: 0))s" }
 
         public init() {}
     }

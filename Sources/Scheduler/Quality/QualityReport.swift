@@ -27,29 +27,18 @@ public struct QualityReport: Sendable, Equatable, Codable {
     public init(since: Double, samples: [Sample], events: [ScalingEvent], capacity: Double, step: Double, maximum: Int) {
         self.since = since
         self.capacity = capacity
-        let step = max(step, 0.001)
-        var demand: [Double] = []
-        var supply: [Double] = []
-        var seconds = 0.0, instanceSeconds = 0.0, underSeconds = 0.0
+        var tally = QualityTally(capacity: capacity, step: step, expectedSamples: samples.count)
         for (index, sample) in samples.enumerated() {
-            let next = index + 1 < samples.count ? samples[index + 1].time : sample.time + step
-            let span = min(max(next - sample.time, step), 10 * step)
-            let d = capacity > 0 ? (sample.requestRate / capacity).rounded(.up) : 0
-            let s = Double(sample.inService)
-            seconds += span
-            instanceSeconds += Double(sample.inService + sample.pending) * span
-            if s < d { underSeconds += span }
-            for _ in 0..<max(1, Int((span / step).rounded())) {
-                demand.append(d)
-                supply.append(s)
-            }
+            let next = index + 1 < samples.count ? samples[index + 1].time : sample.time + tally.step
+            let span = min(max(next - sample.time, tally.step), 10 * tally.step)
+            tally.add(rate: sample.requestRate, inService: sample.inService, pending: sample.pending, span: span)
         }
-        self.seconds = seconds
-        self.instanceSeconds = instanceSeconds
-        underProvisionedSeconds = underSeconds
+        seconds = tally.seconds
+        instanceSeconds = tally.instanceSeconds
+        underProvisionedSeconds = tally.underProvisionedSeconds
         let first = samples.first?.time ?? since
         let last = samples.last?.time ?? since
         actions = events.filter { ($0.kind == .scaleUp || $0.kind == .scaleDown) && $0.time >= first && $0.time <= last }.count
-        metrics = samples.isEmpty ? nil : ElasticityMetrics(demand: demand, supply: supply, step: step, maximum: Double(maximum))
+        metrics = tally.metrics(maximum: maximum)
     }
 }

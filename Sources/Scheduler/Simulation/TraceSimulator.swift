@@ -70,7 +70,6 @@ public struct TraceSimulator: Sendable {
         let step = configuration.interval.seconds
         let rules = configuration.rules
         var plannerConfiguration = ScalingPlanner.Configuration()
-        plannerConfiguration.loadUnit = "req/VM/\(configuration.window.seconds.rounded(toPlaces: 0))s"
         plannerConfiguration.startupTimeout = .seconds(max(120, configuration.startup + 60))
         plannerConfiguration.leadTime = .milliseconds(Int64((configuration.startup + step) * 1000))
         plannerConfiguration.window = configuration.window
@@ -84,15 +83,10 @@ public struct TraceSimulator: Sendable {
         var lastAction: Double?
         var lastDesired = rules.minimum
         var actions = 0
-        var instanceSeconds = 0.0
-        var underSeconds = 0.0
-        var demandSeries: [Double] = []
-        var supplySeries: [Double] = []
         // From the trace's first row to its end (a trace may start at any time).
         let start = trace.points[0].seconds
         let ticks = max(1, Int(((trace.end - start) / step - 1e-9).rounded(.up)))
-        demandSeries.reserveCapacity(ticks)
-        supplySeries.reserveCapacity(ticks)
+        var tally = QualityTally(capacity: configuration.capacity, step: step, expectedSamples: ticks)
         for tick in 0..<ticks {
             let now = start + Double(tick) * step
             let rate = trace.rate(at: now) * configuration.rateScale
@@ -107,7 +101,7 @@ public struct TraceSimulator: Sendable {
             }
             let observation = ScalingPlanner.Observation(
                 now: now, date: epoch.addingTimeInterval(now), instances: statuses,
-                window: .init(requests: window.requestsInWindow, rate: window.rate), busy: now < busyUntil, lastAction: lastAction,
+                window: window.summary, busy: now < busyUntil, lastAction: lastAction,
                 lastDesired: lastDesired)
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
@@ -128,19 +122,15 @@ public struct TraceSimulator: Sendable {
                 break
             }
             let inService = instances.filter { now >= $0.readyAt }.count
-            let demand = configuration.capacity > 0 ? Int((rate / configuration.capacity).rounded(.up)) : 0
-            instanceSeconds += Double(instances.count) * step
-            if inService < demand { underSeconds += step }
-            demandSeries.append(Double(demand))
-            supplySeries.append(Double(inService))
+            tally.add(rate: rate, inService: inService, pending: instances.count - inService, span: step)
             timeline(
-                Row(seconds: now, rate: rate, demand: demand, inService: inService, pending: instances.count - inService, desired: lastDesired))
+                Row(
+                    seconds: now, rate: rate, demand: tally.demand(for: rate), inService: inService, pending: instances.count - inService,
+                    desired: lastDesired))
         }
         return Result(
-            policy: configuration.policy.name, seconds: Double(ticks) * step, instanceSeconds: instanceSeconds, actions: actions,
-            underProvisionedSeconds: underSeconds,
-            metrics: ElasticityMetrics(
-                demand: demandSeries.isEmpty ? [0] : demandSeries, supply: supplySeries.isEmpty ? [0] : supplySeries, step: step,
-                maximum: Double(rules.maximum)))
+            policy: configuration.policy.name, seconds: tally.seconds, instanceSeconds: tally.instanceSeconds, actions: actions,
+            underProvisionedSeconds: tally.underProvisionedSeconds,
+            metrics: tally.metrics(maximum: rules.maximum)!)  // at least one tick was tallied
     }
 }

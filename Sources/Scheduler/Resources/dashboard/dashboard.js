@@ -278,4 +278,5 @@ window.addEventListener("resize", drawCharts);
 
 refreshStatus().then(loadHistory).catch((error) => { $("summary").textContent = `history unavailable: ${error.message}`; });
 connect();
-setInterval(loadQuality, 5000);
+// Every 30 s: a report reads the range's whole history (a day is 86,400 samples).
+setInterval(loadQuality, 30000);
