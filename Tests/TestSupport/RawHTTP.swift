@@ -15,23 +15,9 @@ public enum RawHTTP {
     }
 
     private static func exchangeBlocking(port: Int, _ request: String, timeoutSeconds: Int) throws -> String {
-        let connection = try Connection(port: port)
-        defer { connection.close() }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let bytes = Array(request.utf8)
-        _ = bytes.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, 0) }
-        var reply = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                throw RawHTTPClient.Failure.timedOut("the server's close (got \(reply.count) bytes)")
-            }
-            if count <= 0 { break }
-            reply.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: reply, as: UTF8.self)
+        let client = try RawHTTPClient(port: port, timeoutSeconds: timeoutSeconds)
+        client.send(request)
+        return try client.readToClose()
     }
 
     /// A connected loopback socket (also held open on its own, for connection-limit tests).

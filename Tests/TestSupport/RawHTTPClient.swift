@@ -62,8 +62,14 @@ public final class RawHTTPClient {
 
     /// Sends bytes as they are.
     public func send(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = SocketReader.send(text, on: connection.fd)
+    }
+
+    /// Everything until the server closes; throws ``Failure/timedOut(_:)`` when it does not.
+    public func readToClose() throws -> String {
+        let bytes = reader.readToEnd()
+        if reader.timedOut { throw Failure.timedOut("the server's close (got \(bytes.count) bytes)") }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads the next response (an interim 1xx one too); `toHEAD` when it answers a HEAD request.

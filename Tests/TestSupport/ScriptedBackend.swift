@@ -125,9 +125,7 @@ public final class ScriptedBackend: Sendable {
             for step in script(request) {
                 switch step {
                 case .send(let text):
-                    let bytes = Array(text.utf8)
-                    let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if sent < 0 { return }
+                    guard SocketReader.send(text, on: fd) else { return }
                 case .pause(let milliseconds):
                     usleep(useconds_t(milliseconds * 1000))
                 case .close:
@@ -230,6 +228,11 @@ final class SocketReader {
         while fill() {}
         defer { buffer = [] }
         return buffer
+    }
+
+    /// Writes `text` to `fd`; false when the peer is gone.
+    static func send(_ text: String, on fd: Int32) -> Bool {
+        Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } >= 0
     }
 
     /// Whether bytes are buffered that were not read yet.
