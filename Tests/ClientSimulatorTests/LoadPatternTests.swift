@@ -1,3 +1,4 @@
+import AutoscalerAPI
 import ClientSimulator
 import Testing
 
@@ -8,7 +9,7 @@ struct LoadPatternTests {
         (.ramp(from: 0, to: 10, seconds: 10), [(0, 0), (5, 5), (10, 10), (20, 10)]),
         (.step(base: 2, peak: 20, at: 10, length: 30), [(0, 2), (9.99, 2), (10, 20), (39.9, 20), (40, 2)]),
         (.sine(low: 1, high: 11, period: 100), [(0, 1), (25, 6), (50, 11), (75, 6), (100, 1)]),
-        (.trace([TracePoint(seconds: 0, rate: 3), TracePoint(seconds: 5, rate: 8)]), [(0, 3), (4.9, 3), (5, 8), (60, 8)]),
+        (.trace(Trace(points: [TracePoint(seconds: 0, rate: 3), TracePoint(seconds: 5, rate: 8)])), [(0, 3), (4.9, 3), (5, 8), (60, 8)]),
     ])
     func rateAtGivenTimes(pattern: LoadPattern, expected: [(Double, Double)]) {
         for (t, rate) in expected {
@@ -22,7 +23,7 @@ struct LoadPatternTests {
         (.ramp(from: 0, to: 10, seconds: 10), 10, 50),
         (.step(base: 2, peak: 20, at: 1, length: 1), 3, 24),
         (.sine(low: 0, high: 10, period: 10), 10, 50),
-        (.trace([TracePoint(seconds: 0, rate: 4), TracePoint(seconds: 2, rate: 0), TracePoint(seconds: 3, rate: 10)]), 4, 18),
+        (.trace(Trace(points: [TracePoint(seconds: 0, rate: 4), TracePoint(seconds: 2, rate: 0), TracePoint(seconds: 3, rate: 10)])), 4, 18),
         (.constant(rate: 0), 5, 0),
     ])
     func evenScheduleCountMatchesTheArea(pattern: LoadPattern, seconds: Double, expected: Int) {
@@ -77,7 +78,7 @@ struct LoadPatternTests {
         ("# comment\n\n0, 5\r\n1 ,6\n", 2),
     ])
     func traceParses(text: String, rows: Int) throws {
-        #expect(try LoadPattern.parseTrace(text).count == rows)
+        #expect(try LoadPattern.parseTrace(text).points.count == rows)
     }
 
     @Test(arguments: [

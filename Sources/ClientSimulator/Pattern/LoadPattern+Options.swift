@@ -57,9 +57,9 @@ extension LoadPattern {
 
     /// Rows of `seconds,rate`, seconds strictly increasing; blank lines, `#` comments and one
     /// header line are allowed.
-    public static func parseTrace(_ text: String) throws(OptionError) -> [TracePoint] {
+    public static func parseTrace(_ text: String) throws(OptionError) -> Trace {
         do {
-            return try Trace.parse(text).points
+            return try Trace.parse(text)
         } catch {
             throw OptionError(message: error.message)
         }

@@ -16,7 +16,7 @@ public enum LoadPattern: Sendable, Equatable {
     /// of traffic), repeatable for a given seed.
     case random(RandomTraffic)
     /// Rates read from a file: `seconds,rate` rows; the rate holds until the next row.
-    case trace([TracePoint])
+    case trace(Trace)
 
     /// Requests per second at `t` seconds since the start; never negative.
     public func rate(at t: Double) -> Double {
@@ -33,8 +33,8 @@ public enum LoadPattern: Sendable, Equatable {
             value = low + (high - low) * (1 - cos(2 * Double.pi * phase)) / 2
         case .random(let traffic):
             value = traffic.rate(at: t)
-        case .trace(let points):
-            value = points.isEmpty ? 0 : Trace(points: points).rate(at: t)
+        case .trace(let trace):
+            value = trace.rate(at: t)
         }
         return max(0, value)
     }
@@ -47,7 +47,7 @@ public enum LoadPattern: Sendable, Equatable {
         case .step(let base, let peak, _, _): max(0, base, peak)
         case .sine(let low, let high, _): max(0, low, high)
         case .random(let traffic): traffic.segments.map(\.rate).max() ?? 0
-        case .trace(let points): max(0, points.map(\.rate).max() ?? 0)
+        case .trace(let trace): trace.peakRate
         }
     }
 
@@ -60,13 +60,11 @@ public enum LoadPattern: Sendable, Equatable {
         case .step(let base, let peak, let at, let length): return "step \(r(base)) → \(r(peak)) req/s at \(r(at)) s for \(r(length)) s"
         case .sine(let low, let high, let period): return "sine \(r(low))–\(r(high)) req/s, period \(r(period)) s"
         case .random(let traffic): return "random bursts up to \(r(traffic.segments.map(\.rate).max() ?? 0)) req/s (seed \(traffic.seed))"
-        case .trace(let points): return "trace of \(points.count) points"
+        case .trace(let trace): return "trace of \(trace.points.count) points"
         }
     }
 }
 
-/// One row of a trace file (``AutoscalerAPI/TracePoint``, shared with `scheduler simulate`).
-public typealias TracePoint = AutoscalerAPI.TracePoint
 
 extension Double {
     /// Fixed decimals without Foundation's formatters.
