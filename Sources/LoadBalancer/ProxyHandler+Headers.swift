@@ -78,9 +78,12 @@ extension ProxyHandler {
         let rest = afterScheme[slash...]
         return rest.hasPrefix("?") ? "/" + rest : String(rest)
     }
+}
 
-    static func isIdempotent(_ method: HTTPMethod) -> Bool {
-        switch method {
+extension HTTPMethod {
+    /// Safe to send again after a failure (RFC 9110 9.2.2).
+    var isIdempotent: Bool {
+        switch self {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
         default: false
         }

@@ -195,7 +195,7 @@ struct ProxyStateMachine {
         exchange.link = .none
         let stale = exchange.reused
         let bodyUnsent = !exchange.sentBody && !exchange.pending.contains { if case .body = $0 { true } else { false } }
-        if bodyUnsent, ProxyHandler.isIdempotent(exchange.method) {
+        if bodyUnsent, exchange.method.isIdempotent {
             exchange.backendErrored = false
             if stale && !exchange.replacedStale {
                 exchange.replacedStale = true
