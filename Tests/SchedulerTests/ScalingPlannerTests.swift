@@ -169,10 +169,11 @@ struct PredictivePlannerTests {
 
     @Test func aRisingForecastAddsOneAheadOfTheRuleWithoutStartingACooldown() throws {
         var planner = Self.planner()
-        // At 5 s, 15 req/s is 75 per instance per window: the rule holds; rising 1 req/s each
-        // second, the forecast for when a new instance would serve needs a third.
+        // At 5 s, 17.5 req/s is 87.5 per instance per window: the rule holds; rising 1.5 req/s
+        // each second, the forecast for when a new instance would serve (24 req/s, damped) needs
+        // a third.
         var plan: ScalingPlanner.Plan?
-        for t in 0...5 { plan = planner.plan(Self.observe(at: Double(t), rate: 10 + Double(t))) }
+        for t in 0...5 { plan = planner.plan(Self.observe(at: Double(t), rate: 10 + 1.5 * Double(t))) }
         let decision = try #require(plan?.decision)
         #expect(decision.reason.hasPrefix("predictive: "), "\(decision.reason)")
         #expect(plan?.work == .scaleUp(reason: decision.reason, startsCooldown: false))
@@ -181,12 +182,12 @@ struct PredictivePlannerTests {
     @Test func itWaitsWhileAnActionRunsOrAnInstanceIsPending() {
         var busy = Self.planner()
         #expect(Self.ramp(&busy, until: 5, busy: true).work == nil)
-        // A slow ramp the rule holds (17.5 req/s at 25 s: 87.5 per instance) whose forecast needs
+        // A slow ramp the rule holds (19.4 req/s at 24 s: 97 per instance) whose forecast needs
         // a fourth instance while a third is still starting: no second launch.
         var pending = Self.planner()
         var plan: ScalingPlanner.Plan?
-        for t in 0...25 {
-            plan = pending.plan(Self.observe(at: Double(t), rate: 5 + 0.5 * Double(t), [ScalingPlannerTests.instance(3, .pending)]))
+        for t in 0...24 {
+            plan = pending.plan(Self.observe(at: Double(t), rate: 5 + 0.6 * Double(t), [ScalingPlannerTests.instance(3, .pending)]))
         }
         #expect(plan?.decision?.reason.contains("needs 4") == true, "\(plan?.decision?.reason ?? "")")
         #expect(plan?.work == nil)

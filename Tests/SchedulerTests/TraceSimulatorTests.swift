@@ -116,10 +116,21 @@ struct PredictivePolicyTests {
     }
 
     @Test func theForecastFollowsATrend() {
-        var forecaster = RateForecaster()
-        for t in 0..<60 { forecaster.observe(Double(t) * 2, at: Double(t)) }  // +2 req/s every second
-        let ahead = forecaster.forecast(ahead: 30) ?? 0
+        var undamped = RateForecaster(damping: 1)
+        for t in 0..<60 { undamped.observe(Double(t) * 2, at: Double(t)) }  // +2 req/s every second
+        let ahead = undamped.forecast(ahead: 30) ?? 0
         #expect(abs(ahead - (118 + 60)) < 10, "forecast \(ahead)")
         #expect(RateForecaster().forecast(ahead: 10) == nil)
+    }
+
+    @Test func aDampedTrendCountsLessTheFurtherAhead() {
+        var damped = RateForecaster(damping: 0.97)
+        for t in 0..<60 { damped.observe(Double(t) * 2, at: Double(t)) }
+        // 0.97 + 0.97² + … + 0.97³⁰ = 19.4 seconds' worth of the trend, not 30.
+        let ahead = damped.forecast(ahead: 30) ?? 0
+        #expect(abs(ahead - (118 + 2 * 19.4)) < 8, "forecast \(ahead)")
+        // However far ahead, at most φ / (1 − φ) = 32.3 seconds' worth.
+        let far = damped.forecast(ahead: 100_000) ?? 0
+        #expect(far < 118 + 2 * 32.4 + 8 && far > ahead, "forecast \(far)")
     }
 }
