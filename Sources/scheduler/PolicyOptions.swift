@@ -27,6 +27,7 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Seconds over which a scale-down follows the highest recommendation (default 0).") var stabilization: Double?
     @Option(help: "Most instances added in one step (default 1).") var maxStepUp: Int?
     @Option(help: "Most instances removed in one step (default 1).") var maxStepDown: Int?
+    @Option(help: "Most instances a scale-up launches in parallel (default 4).") var maxParallelLaunches: Int?
 
     /// The same keys in a `--config` file.
     struct File: Decodable {
@@ -34,7 +35,7 @@ struct PolicyOptions: ParsableArguments {
         var min, max: Int?
         var interval, window, scaleUpThreshold, scaleDownThreshold, target, tolerance, cooldown, scaleUpCooldown, scaleDownCooldown,
             stabilization: Double?
-        var maxStepUp, maxStepDown: Int?
+        var maxStepUp, maxStepDown, maxParallelLaunches: Int?
     }
 
     func validate() throws {
@@ -42,6 +43,7 @@ struct PolicyOptions: ParsableArguments {
         if let max, max < 1 { throw ValidationError("--max must be ≥ 1") }
         if let maxStepUp, maxStepUp < 1 { throw ValidationError("--max-step-up must be ≥ 1") }
         if let maxStepDown, maxStepDown < 1 { throw ValidationError("--max-step-down must be ≥ 1") }
+        if let maxParallelLaunches, maxParallelLaunches < 1 { throw ValidationError("--max-parallel-launches must be ≥ 1") }
     }
 
     struct Settings {
@@ -72,6 +74,8 @@ struct PolicyOptions: ParsableArguments {
         rules.maxStepUp = maxStepUp ?? file.maxStepUp ?? rules.maxStepUp
         rules.maxStepDown = maxStepDown ?? file.maxStepDown ?? rules.maxStepDown
         guard rules.maxStepUp >= 1, rules.maxStepDown >= 1 else { throw ValidationError("--max-step-up and --max-step-down must be ≥ 1") }
+        rules.maxParallelLaunches = maxParallelLaunches ?? file.maxParallelLaunches ?? rules.maxParallelLaunches
+        guard rules.maxParallelLaunches >= 1 else { throw ValidationError("--max-parallel-launches must be ≥ 1") }
         let both = try Self.seconds(cooldown ?? file.cooldown, "cooldown", allowZero: true)
         rules.scaleUpCooldown = try Self.seconds(scaleUpCooldown ?? file.scaleUpCooldown, "scale-up-cooldown", allowZero: true) ?? both ?? rules.scaleUpCooldown
         rules.scaleDownCooldown =

@@ -89,25 +89,41 @@ struct ScalingPlannerTests {
         #expect(plan.work == nil)
         #expect(plan.decision?.reason.hasSuffix("(backing off 4 s after a failed action)") == true, "\(plan.decision?.reason ?? "")")
         let after = planner.plan(Self.observe(at: 104, requests: 100, retryAt: 104))
-        #expect(after.work == .scaleUp(reason: "scale up: 50 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
+        #expect(after.work == .scaleUp(count: 1, reason: "scale up: 50 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
     }
 
     // MARK: Manual scaling
 
-    @Test func manualScalingStepsOneAtATimeIgnoringTheCooldownUntilReached() {
+    @Test func manualScalingLaunchesInParallelIgnoringTheCooldownUntilReached() {
         var planner = Self.planner()
         // Quiet load and a fresh cooldown would hold the policy; the manual target does not wait.
         let up = planner.plan(Self.observe(at: 100, requests: 0, lastAction: 99, manual: 4))
-        // It does start a cooldown, so that the policy does not undo it at once.
-        #expect(up.work == .scaleUp(reason: "manual scale up: asked for 4 → 2 → 3", startsCooldown: true))
+        // Both missing instances at once. It does start a cooldown, so that the policy does not
+        // undo it at once.
+        #expect(up.work == .scaleUp(count: 2, reason: "manual scale up: asked for 4 → 2 → 4", startsCooldown: true))
         #expect(!up.manualTargetReached)
-        // While the new one is pending, no second step.
+        // While the new ones are pending, no second step.
         let waiting = planner.plan(Self.observe(at: 101, [Self.instance(3, .pending)], requests: 0, manual: 4))
         #expect(waiting.work == nil && waiting.decision?.desired == 4)
         let busy = planner.plan(Self.observe(at: 102, [Self.instance(3)], requests: 0, busy: true, manual: 4))
         #expect(busy.work == nil && busy.decision?.reason == "manual: waiting for the running action")
         let reached = planner.plan(Self.observe(at: 103, [Self.instance(3), Self.instance(4)], requests: 0, manual: 4))
         #expect(reached.work == nil && reached.manualTargetReached)
+    }
+
+    @Test func aLargeStepLaunchesAtMostTheParallelLimitAtOnce() {
+        var rules = ScalingRules()
+        rules.maximum = 20
+        rules.maxParallelLaunches = 3
+        var manual = ScalingPlanner(policy: .threshold(up: 20, down: 5), rules: rules)
+        let plan = manual.plan(Self.observe(at: 100, requests: 0, manual: 9))
+        #expect(plan.work == .scaleUp(count: 3, reason: "manual scale up: asked for 9 → 2 → 5", startsCooldown: true))
+        // A policy's step (target tracking, up to 5 at a time) is cut to the same limit.
+        rules.maxStepUp = 5
+        var tracking = ScalingPlanner(policy: .target(value: 10, tolerance: 0.1), rules: rules)
+        let busy = tracking.plan(Self.observe(at: 100, requests: 100))  // 50 per instance: 10 wanted
+        #expect(busy.decision?.action == .scaleUp(5))
+        if case .scaleUp(let count, _, _) = busy.work { #expect(count == 3) } else { Issue.record("no scale-up: \(String(describing: busy.work))") }
     }
 
     @Test func aManualTargetIsClampedToTheBounds() {
@@ -134,7 +150,7 @@ struct ScalingPlannerTests {
         let plan = planner.plan(Self.observe(at: 100, [leaving], requests: 60, removing: ["web_vm3"]))
         #expect(plan.sample.inService == 2)
         #expect(plan.sample.loadPerInstance == 30)
-        #expect(plan.work == .scaleUp(reason: "scale up: 30 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
+        #expect(plan.work == .scaleUp(count: 1, reason: "scale up: 30 req/VM/10s > 20 → 2 → 3", startsCooldown: true))
     }
 }
 
@@ -176,7 +192,7 @@ struct PredictivePlannerTests {
         for t in 0...5 { plan = planner.plan(Self.observe(at: Double(t), rate: 10 + 1.5 * Double(t))) }
         let decision = try #require(plan?.decision)
         #expect(decision.reason.hasPrefix("predictive: "), "\(decision.reason)")
-        #expect(plan?.work == .scaleUp(reason: decision.reason, startsCooldown: false))
+        #expect(plan?.work == .scaleUp(count: 1, reason: decision.reason, startsCooldown: false))
     }
 
     @Test func itWaitsWhileAnActionRunsOrAnInstanceIsPending() {

@@ -81,6 +81,9 @@ struct SchedulerLoopTests {
                 try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
                 #expect(try scheduler.requestScale(ScaleRequest(desired: 3)) == 3)
                 try await waitUntil(20, "three instances") { scheduler.status.inService == 3 }
+                // One action for the minimum's first instance, one launching both others at once.
+                let ups = try scheduler.history.events(since: 0).filter { $0.kind == .scaleUp }.map(\.reason)
+                #expect(ups.count == 2 && ups.last?.hasSuffix("→ 1 → 3") == true, "\(ups)")
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 9)) }
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 2, delta: 1)) }
                 #expect(try scheduler.requestScale(ScaleRequest(delta: -1)) == 2)

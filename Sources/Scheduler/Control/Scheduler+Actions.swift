@@ -41,9 +41,15 @@ extension Scheduler {
         var kind = "scale_up"
         var succeeded = false
         switch work {
-        case .scaleUp(let reason, let startsCooldown):
+        case .scaleUp(let count, let reason, let startsCooldown):
             record(.scaleUp, reason: reason, startsCooldown: startsCooldown)
-            succeeded = await addInstance() != nil
+            // In parallel: a step of N takes about one instance's startup time, not N of them.
+            // (Providers serialize only the short clone-and-start part.)
+            let made = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<count { group.addTask { await self.addInstance() != nil } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            succeeded = made == count
         case .scaleDown(let reason, let statuses, let startsCooldown):
             kind = "scale_down"
             guard let target = InstanceStatus.scaleInTarget(statuses) else {

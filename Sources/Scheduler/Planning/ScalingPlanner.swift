@@ -111,7 +111,8 @@ public struct ScalingPlanner: Sendable {
 
     /// An action to start; runs in its own child task, one at a time.
     public enum Work: Sendable, Equatable {
-        case scaleUp(reason: String, startsCooldown: Bool)
+        /// Launches `count` instances in parallel (at most ``ScalingRules/maxParallelLaunches``).
+        case scaleUp(count: Int, reason: String, startsCooldown: Bool)
         /// Removes ``InstanceStatus/scaleInTarget(_:)`` of `statuses`.
         case scaleDown(reason: String, statuses: [InstanceStatus], startsCooldown: Bool)
         /// A created instance that is broken (unhealthy too long, stopped, or never served): a
@@ -123,7 +124,7 @@ public struct ScalingPlanner: Sendable {
         /// Whether doing it starts the cooldown (the decision's say; repairs never do).
         public var startsCooldown: Bool {
             switch self {
-            case .scaleUp(_, let starts), .scaleDown(_, _, let starts): starts
+            case .scaleUp(_, _, let starts), .scaleDown(_, _, let starts): starts
             case .replace, .removeStuck: false
             }
         }
@@ -162,7 +163,10 @@ public struct ScalingPlanner: Sendable {
             }
             if let decision, work == nil, !observation.busy {
                 switch decision.action {
-                case .scaleUp: work = .scaleUp(reason: decision.reason, startsCooldown: decision.startsCooldown)
+                case .scaleUp(let count):
+                    work = .scaleUp(
+                        count: min(max(1, count), max(1, decider.rules.maxParallelLaunches)), reason: decision.reason,
+                        startsCooldown: decision.startsCooldown)
                 case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live, startsCooldown: decision.startsCooldown)
                 case .none: break
                 }
@@ -176,9 +180,9 @@ public struct ScalingPlanner: Sendable {
     }
 
     /// The predictive policy: when the rate forecast for the time a new instance would serve needs
-    /// more instances than there are (at `up` requests per instance per window), one more now,
-    /// whatever the reactive rule says but never fewer than it; no cooldown holds it (the rule's
-    /// own actions keep theirs), one action at a time.
+    /// more instances than there are (at `up` requests per instance per window), that many more
+    /// now (at most `maxStepUp`), whatever the reactive rule says but never fewer than it; no
+    /// cooldown holds it (the rule's own actions keep theirs), one action at a time.
     private func ahead(of reactive: ScalingDecider.Decision, up: Double, input: ScalingDecider.Input) -> ScalingDecider.Decision {
         let window = configuration.window.seconds
         // The measured rate is the window's average: it lags half a window behind.
@@ -188,18 +192,20 @@ public struct ScalingPlanner: Sendable {
         let needed = min(max(Int((forecast * window / up).rounded(.up)), rules.minimum), rules.maximum)
         if case .scaleUp = reactive.action { return reactive }
         guard needed > current else { return reactive }
-        let reason = "predictive: \(forecast.rounded(toPlaces: 1)) req/s forecast in \(configuration.leadTime.seconds.rounded(toPlaces: 0)) s needs \(needed) → \(current) → \(current + 1)"
+        let step = min(needed - current, max(1, rules.maxStepUp))
+        let reason = "predictive: \(forecast.rounded(toPlaces: 1)) req/s forecast in \(configuration.leadTime.seconds.rounded(toPlaces: 0)) s needs \(needed) → \(current) → \(current + step)"
         guard !input.busy, input.pending == 0 else {
             return .init(action: .none, desired: max(needed, reactive.desired), reason: reason + " (waiting for the running action)", cooldownLeft: 0)
         }
         // Starts no cooldown: the rule's own scale-up must not wait for a forecast's.
-        var decision = ScalingDecider.Decision(action: .scaleUp(1), desired: max(needed, reactive.desired), reason: reason, cooldownLeft: 0)
+        var decision = ScalingDecider.Decision(action: .scaleUp(step), desired: max(needed, reactive.desired), reason: reason, cooldownLeft: 0)
         decision.startsCooldown = false
         return decision
     }
 
     /// A count asked for through the API: one step per tick towards it, within min and max,
-    /// ignoring cooldowns; whether it is reached.
+    /// ignoring cooldowns (up to ``ScalingRules/maxParallelLaunches`` instances up, one down);
+    /// whether it is reached.
     static func manualDecision(_ manual: Int, input: ScalingDecider.Input, rules: ScalingRules) -> (ScalingDecider.Decision, Bool) {
         let current = input.inService + input.pending
         let target = min(max(manual, rules.minimum), rules.maximum)
@@ -208,10 +214,11 @@ public struct ScalingPlanner: Sendable {
         }
         if input.busy { return (.init(action: .none, desired: target, reason: "manual: waiting for the running action", cooldownLeft: 0), false) }
         let up = target > current
+        let step = up ? min(target - current, max(1, rules.maxParallelLaunches)) : -1
         return (
             .init(
-                action: up ? .scaleUp(1) : .scaleDown(1), desired: target,
-                reason: "manual \(up ? "scale up" : "scale down"): asked for \(target) → \(current) → \(current + (up ? 1 : -1))",
+                action: up ? .scaleUp(step) : .scaleDown(1), desired: target,
+                reason: "manual \(up ? "scale up" : "scale down"): asked for \(target) → \(current) → \(current + step)",
                 cooldownLeft: 0), false
         )
     }

@@ -6,9 +6,9 @@ import InstanceProviders
 /// rules and decisions as the live loop) on a simulated clock, as fast as it computes.
 ///
 /// The model: every instance serves ``Configuration/capacity`` requests per second, so the
-/// demand at a tick is `ceil(rate / capacity)` instances; a scale-up's instance serves
-/// ``Configuration/startup`` seconds after the decision and, as in the live loop, no other action
-/// starts meanwhile; a scale-in removes its instance at once (an instant drain). The group starts
+/// demand at a tick is `ceil(rate / capacity)` instances; a scale-up's instances (launched in
+/// parallel) serve ``Configuration/startup`` seconds after the decision and, as in the live loop,
+/// no other action starts meanwhile; a scale-in removes its instance at once (an instant drain). The group starts
 /// at its minimum, in service.
 public struct TraceSimulator: Sendable {
     /// Settings; the defaults are the live scheduler's.
@@ -106,9 +106,12 @@ public struct TraceSimulator: Sendable {
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
             switch plan.work {
-            case .scaleUp(_, let startsCooldown):
-                instances.append(SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup))
-                nextNumber += 1
+            case .scaleUp(let count, _, let startsCooldown):
+                // Launched in parallel: all serve after one startup time.
+                for _ in 0..<count {
+                    instances.append(SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup))
+                    nextNumber += 1
+                }
                 busyUntil = now + configuration.startup
                 actions += 1
                 if startsCooldown { lastAction = now }
