@@ -7,8 +7,8 @@ import Synchronization
 
 /// Instances that are libvirt domains, cloned from a template domain like `virt-clone` does.
 ///
-/// Every libvirt call runs on a ``BlockingExecutor``. Creates are serialized within a process so
-/// that two of them never pick the same name or port.
+/// Every libvirt call runs on a ``BlockingExecutor``. Clones are defined one at a time within a
+/// process so that two of them never pick the same name or port; they start in parallel.
 public final class LibvirtProvider: InstanceProvider {
     public let configuration: Configuration
     let connection: LibvirtConnection
@@ -101,7 +101,8 @@ public final class LibvirtProvider: InstanceProvider {
     public func create(name: String?) async throws -> Instance {
         if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
         return try await executor.run { [self] in
-            try createLock.withLock { _ in try cloneAndStart(name: name) }
+            let clone = try createLock.withLock { _ in try cloneAndDefine(name: name) }
+            return try start(clone)
         }
     }
 
