@@ -78,6 +78,26 @@ public final class Domain: @unchecked Sendable {
         try check(virDomainResume(pointer), "virDomainResume")
     }
 
+    /// Saves the domain's memory to a file libvirt manages and stops it; the next ``start()``
+    /// restores it from there instead of booting (`virDomainManagedSave`).
+    public func managedSave() throws(LibvirtError) {
+        try check(virDomainManagedSave(pointer, 0), "virDomainManagedSave")
+    }
+
+    /// Whether a managed save image waits to be restored by the next ``start()``.
+    public func hasManagedSaveImage() throws(LibvirtError) -> Bool {
+        let result = virDomainHasManagedSaveImage(pointer, 0)
+        if result < 0 { throw LibvirtError.last("virDomainHasManagedSaveImage") }
+        return result == 1
+    }
+
+    /// Sets the guest's clock to the host's through the guest agent (`virDomainSetTime`); fails
+    /// when the guest has no agent.
+    public func setTime(secondsSince1970 seconds: Double) throws(LibvirtError) {
+        let whole = seconds.rounded(.down)
+        try check(virDomainSetTime(pointer, Int64(whole), UInt32((seconds - whole) * 1e9), 0), "virDomainSetTime")
+    }
+
     /// Removes the domain's definition (its disks are left alone).
     ///
     /// By default also removes managed save images, snapshot and checkpoint metadata and NVRAM, which

@@ -12,13 +12,18 @@ public struct Instance: Sendable, Hashable, Codable {
     public var origin: InstanceOrigin
     /// When the autoscaler made it; nil for found instances.
     public var createdAt: Date?
+    /// A warm-pool member (prepared, out of the balancer) and how it is held; nil for the rest.
+    public var warm: WarmState?
 
-    public init(name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil) {
+    public init(
+        name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil, warm: WarmState? = nil
+    ) {
         self.name = name
         self.endpoint = endpoint
         self.state = state
         self.origin = origin
         self.createdAt = createdAt
+        self.warm = warm
     }
 }
 

@@ -20,11 +20,14 @@ public struct InstanceMetadata: Sendable, Hashable {
     public var createdAt: Date?
     /// Paths of volumes made for this instance.
     public var volumes: [String]
+    /// Set while the instance is a warm-pool member, so that a restarted scheduler finds its pool.
+    public var warm: WarmState?
 
     public init(
         origin: InstanceOrigin, host: String? = nil, port: Int? = nil, template: String? = nil, createdAt: Date? = nil,
-        volumes: [String] = []
+        volumes: [String] = [], warm: WarmState? = nil
     ) {
+        self.warm = warm
         self.origin = origin
         self.host = host
         self.port = port
@@ -55,6 +58,7 @@ public struct InstanceMetadata: Sendable, Hashable {
         if let port { attributes += " port=\"\(port)\"" }
         if let template { attributes += " template=\"\(escape(template))\"" }
         if let createdAt { attributes += " created-at=\"\(createdAt.formatted(Self.dateFormat))\"" }
+        if let warm { attributes += " warm=\"\(warm.rawValue)\"" }
         let volumeElements = volumes.map { "<\(p)volume path=\"\(escape($0))\"/>" }.joined()
         return "<\(p)instance\(declaration) \(attributes)>\(volumeElements)</\(p)instance>"
     }
@@ -75,6 +79,7 @@ public struct InstanceMetadata: Sendable, Hashable {
             (try? Date($0, strategy: Self.dateFormat)) ?? (try? Date($0, strategy: .iso8601))
         }
         self.volumes = element.children.filter { $0.name == "volume" }.compactMap { $0.attributes["path"] }
+        self.warm = element.attributes["warm"].flatMap(WarmState.init(rawValue:))
     }
 
     private func escape(_ text: String) -> String {

@@ -80,7 +80,7 @@ public final class LibvirtProvider: InstanceProvider {
         }
         return Instance(
             name: name, endpoint: endpoint, state: InstanceState(state), origin: metadata.origin,
-            createdAt: metadata.createdAt)
+            createdAt: metadata.createdAt, warm: metadata.warm)
     }
 
     /// An endpoint from the guest's IPv4 address (DHCP lease, then guest agent), for bridged or NAT

@@ -48,6 +48,8 @@ enum ChildProcess {
     static func terminate(_ pid: pid_t, startTime: UInt64?, timeout: Duration) {
         guard isAlive(pid, startTime: startTime) else { return }
         kill(pid, SIGTERM)
+        // A stopped (warm) process acts on SIGTERM only once continued.
+        kill(pid, SIGCONT)
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {

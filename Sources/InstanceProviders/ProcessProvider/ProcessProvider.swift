@@ -51,9 +51,10 @@ public final class ProcessProvider: InstanceProvider {
         return Instance(
             name: record.name,
             endpoint: port.map { Endpoint(host: record.host, port: $0) },
-            state: alive ? .running : .stopped,
+            state: alive ? (record.warm == nil ? .running : .paused) : .stopped,
             origin: .created,
-            createdAt: record.createdAt)
+            createdAt: record.createdAt,
+            warm: record.warm)
     }
 
     public func create(name: String?) async throws -> Instance {

@@ -10,4 +10,6 @@ struct ProcessRecord: Codable, Sendable, Hashable {
     var host: String
     var port: Int?
     var createdAt: Date
+    /// Set while it is a warm-pool member (stopped with SIGSTOP).
+    var warm: WarmState?
 }

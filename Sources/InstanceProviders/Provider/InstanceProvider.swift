@@ -25,6 +25,16 @@ public protocol InstanceProvider: Sendable {
     /// Stops an instance gracefully (guest shutdown or SIGTERM), forcing it after `timeout`.
     func stop(name: String, timeout: Duration) async throws
 
+    /// Takes a serving instance the autoscaler created out of service into the warm pool: marks
+    /// it as a member (the mark survives restarts) and holds it as `state`. It must not be
+    /// registered with a balancer.
+    func hold(name: String, as state: WarmState) async throws
+
+    /// Brings a warm-pool member back: resumes or restores it, sets its clock where the guest
+    /// lets it, clears the mark. Returns it running, its endpoint read anew; whether it serves is
+    /// for ``waitUntilServing(_:timeout:)`` to say.
+    func release(name: String) async throws -> Instance
+
     /// Stops and removes an instance the autoscaler created, with everything made for it.
     ///
     /// Throws ``AutoscalerError/notManaged(_:)`` for a found instance.
@@ -73,9 +83,10 @@ extension InstanceProvider {
         return instance
     }
 
-    /// The newest instance the autoscaler created (the one `scale-down` removes by default).
+    /// The newest instance the autoscaler created (the one `scale-down` removes by default), not
+    /// counting warm-pool members.
     public func newestCreatedInstance() async throws -> Instance {
-        let created = try await instances().filter { $0.origin == .created }
+        let created = try await instances().filter { $0.origin == .created && $0.warm == nil }
         guard let newest = created.max(by: { $0.age < $1.age }) else { throw AutoscalerError.noManagedInstance }
         return newest
     }

@@ -1,0 +1,40 @@
+import AutoscalerAPI
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ProcessProvider {
+    /// Stops the process with SIGSTOP (for `saved` too: a process has nothing like a save image).
+    public func hold(name: String, as state: WarmState) async throws {
+        try await executor.run { [self] in
+            try withStateLock {
+                var record = try record(named: name)
+                guard ChildProcess.isAlive(record.pid, startTime: record.startTime) else {
+                    throw AutoscalerError.provider("\(name) is not running")
+                }
+                record.warm = state
+                try write(record)
+                kill(record.pid, SIGSTOP)
+            }
+            logger.info("held in the warm pool", metadata: ["instance": "\(name)", "state": "stopped (SIGSTOP)"])
+        }
+    }
+
+    public func release(name: String) async throws -> Instance {
+        try await executor.run { [self] in
+            try withStateLock {
+                var record = try record(named: name)
+                guard ChildProcess.isAlive(record.pid, startTime: record.startTime) else {
+                    throw AutoscalerError.provider("\(name) is not running; see \(logPath(of: name))")
+                }
+                kill(record.pid, SIGCONT)
+                record.warm = nil
+                try write(record)
+                logger.info("released from the warm pool", metadata: ["instance": "\(name)"])
+                return instance(of: record)
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import AutoscalerAPI
+
+extension ScalingActions {
+    /// Prepares a warm-pool member: creates an instance, waits until it serves, holds it as
+    /// `state`. It is never registered. On any failure what was made is deleted.
+    public func prepare(as state: WarmState, timeout: Duration) async throws -> Instance {
+        let instance = try await provider.createServing(name: nil, timeout: timeout)
+        do {
+            try await provider.hold(name: instance.name, as: state)
+            return try await provider.instance(named: instance.name)
+        } catch {
+            try? await provider.delete(name: instance.name)
+            throw error
+        }
+    }
+
+    /// Takes a warm-pool member into service: resumes or restores it, waits until it serves,
+    /// reads its endpoint anew (a lease may have changed while it slept) and registers it. A
+    /// member that fails any of it is broken: it is deleted and the error thrown.
+    public func launch(fromPool name: String, timeout: Duration) async throws -> Instance {
+        do {
+            let released = try await provider.release(name: name)
+            try await provider.waitUntilServing(released, timeout: timeout)
+            let instance = try await provider.instance(named: name)
+            if let balancer {
+                guard let endpoint = instance.endpoint else { throw AutoscalerError.provider("\(name) has no known address") }
+                try await balancer.register(name: name, address: endpoint)
+                logger.info("registered with the load balancer", metadata: ["instance": "\(name)", "address": "\(endpoint)"])
+            }
+            return instance
+        } catch {
+            try? await provider.delete(name: name)
+            throw error
+        }
+    }
+
+    /// Scale-in into the pool (AWS's reuse on scale-in): drains the named instance, or the newest
+    /// one the autoscaler created, then holds it as `state` instead of deleting it. Failures are
+    /// ``RemovalFailure``s as for ``remove(_:drainTimeout:drained:)``; an instance that cannot be
+    /// held is deleted (scaled in all the same) and the hold's error thrown.
+    @discardableResult
+    public func returnToPool(
+        _ name: String? = nil, as state: WarmState, drainTimeout: Duration, drained: @Sendable (Instance) -> Void = { _ in }
+    ) async throws -> Instance {
+        let target: Instance
+        if let name {
+            target = try await provider.instance(named: name)
+        } else {
+            target = try await provider.newestCreatedInstance()
+        }
+        guard target.origin == .created else { throw AutoscalerError.notManaged(target.name) }
+        guard target.warm == nil else { throw AutoscalerError.provider("\(target.name) is in the warm pool already") }
+        if let balancer {
+            do {
+                try await balancer.drain(name: target.name, timeout: drainTimeout)
+            } catch {
+                throw RemovalFailure.drain(error)
+            }
+            logger.info("drained from the load balancer", metadata: ["instance": "\(target.name)"])
+            drained(target)
+        }
+        do {
+            try await provider.hold(name: target.name, as: state)
+        } catch {
+            logger.warning("cannot hold it in the pool, deleting it", metadata: ["instance": "\(target.name)", "error": "\(error)"])
+            do { try await provider.delete(name: target.name) } catch { throw RemovalFailure.delete(error) }
+            throw error
+        }
+        var held = target
+        held.warm = state
+        return held
+    }
+}
