@@ -59,6 +59,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
 extension ProviderKind: ExpressibleByArgument {}
 extension LibvirtProvider.DiskMode: ExpressibleByArgument {}
+extension WarmState: ExpressibleByArgument {}
 
 extension AutoscalerError: ReportableError {
     public var commandLineMessage: String { description }

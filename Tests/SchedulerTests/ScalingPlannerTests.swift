@@ -123,7 +123,7 @@ struct ScalingPlannerTests {
         var tracking = ScalingPlanner(policy: .target(value: 10, tolerance: 0.1), rules: rules)
         let busy = tracking.plan(Self.observe(at: 100, requests: 100))  // 50 per instance: 10 wanted
         #expect(busy.decision?.action == .scaleUp(5))
-        if case .scaleUp(let count, _, _) = busy.work { #expect(count == 3) } else { Issue.record("no scale-up: \(String(describing: busy.work))") }
+        if case .scaleUp(let count, _, _, _) = busy.work { #expect(count == 3) } else { Issue.record("no scale-up: \(String(describing: busy.work))") }
     }
 
     @Test func aManualTargetIsClampedToTheBounds() {

@@ -16,7 +16,7 @@ extension LibvirtProvider {
     /// What `virt-clone` does, through the C API: the template's inactive XML with a new name, no
     /// UUID, new MAC addresses, a free forward port and its own disks, plus our metadata, written
     /// before `define` so the mark is never missing. Anything made is removed again on failure.
-    func cloneAndDefine(name requested: String?) throws -> DefinedClone {
+    func cloneAndDefine(name requested: String?, warm: WarmState?) throws -> DefinedClone {
         let clock = ContinuousClock()
         let began = clock.now
         guard let template = try connection.domainIfExists(named: configuration.template) else {
@@ -61,14 +61,14 @@ extension LibvirtProvider {
             }
             let metadata = InstanceMetadata(
                 origin: .created, host: port == nil ? nil : configuration.forwardHost, port: port,
-                template: configuration.template, createdAt: Date(), volumes: try made.map { try $0.path() })
+                template: configuration.template, createdAt: Date(), volumes: try made.map { try $0.path() }, warm: warm)
             try xml.setMetadata(metadata.xml, namespace: InstanceMetadata.namespace)
 
             let domain = try define(xml.xmlString, name: name)
             logger.debug(
                 "cloned", metadata: ["instance": "\(name)", "port": "\(port.map(String.init) ?? "-")", "clone_ms": "\((clock.now - began).milliseconds)"])
             let instance = Instance(
-                name: name, endpoint: metadata.endpoint, state: .running, origin: .created, createdAt: metadata.createdAt)
+                name: name, endpoint: metadata.endpoint, state: .running, origin: .created, createdAt: metadata.createdAt, warm: warm)
             return DefinedClone(domain: domain, instance: instance, volumes: made)
         } catch {
             for volume in made { try? volume.delete() }

@@ -98,10 +98,10 @@ public final class LibvirtProvider: InstanceProvider {
         return nil
     }
 
-    public func create(name: String?) async throws -> Instance {
+    public func create(name: String?, warm: WarmState?) async throws -> Instance {
         if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
         return try await executor.run { [self] in
-            let clone = try createLock.withLock { _ in try cloneAndDefine(name: name) }
+            let clone = try createLock.withLock { _ in try cloneAndDefine(name: name, warm: warm) }
             return try start(clone)
         }
     }

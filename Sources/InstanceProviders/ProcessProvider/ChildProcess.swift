@@ -33,6 +33,14 @@ enum ChildProcess {
         return UInt64(fields[19])
     }
 
+    /// Whether `pid` is stopped by a signal (SIGSTOP): state `T` in `/proc/<pid>/stat`.
+    static func isStopped(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let closing = stat.lastIndex(of: ")") else {
+            return false
+        }
+        return stat[stat.index(after: closing)...].split(separator: " ").first == "T"
+    }
+
     /// Whether the process that was `pid` at `startTime` still runs. Reaps it when it is our child.
     static func isAlive(_ pid: pid_t, startTime: UInt64?) -> Bool {
         var status: Int32 = 0

@@ -42,14 +42,15 @@ extension ProcessProvider {
     }
 
     /// Spawns the `webserver` for `name` and records it (without a port yet), under the lock.
-    func spawn(name: String) throws -> ProcessRecord {
+    func spawn(name: String, warm: WarmState?) throws -> ProcessRecord {
         try? FileManager.default.removeItem(atPath: portFilePath(of: name))
         let arguments =
             ["--host", configuration.host, "--port", "0", "--name", name, "--port-file", portFilePath(of: name)]
             + configuration.extraArguments
         let pid = try ChildProcess.spawnDetached(path: configuration.webserverPath, arguments: arguments, logPath: logPath(of: name))
         let record = ProcessRecord(
-            name: name, pid: pid, startTime: ChildProcess.startTime(of: pid), host: configuration.host, port: nil, createdAt: Date())
+            name: name, pid: pid, startTime: ChildProcess.startTime(of: pid), host: configuration.host, port: nil, createdAt: Date(),
+            warm: warm)
         try write(record)
         return record
     }

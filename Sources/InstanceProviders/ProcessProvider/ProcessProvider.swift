@@ -51,13 +51,13 @@ public final class ProcessProvider: InstanceProvider {
         return Instance(
             name: record.name,
             endpoint: port.map { Endpoint(host: record.host, port: $0) },
-            state: alive ? (record.warm == nil ? .running : .paused) : .stopped,
+            state: alive ? (ChildProcess.isStopped(record.pid) ? .paused : .running) : .stopped,
             origin: .created,
             createdAt: record.createdAt,
             warm: record.warm)
     }
 
-    public func create(name: String?) async throws -> Instance {
+    public func create(name: String?, warm: WarmState?) async throws -> Instance {
         if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
         guard FileManager.default.isExecutableFile(atPath: configuration.webserverPath) else {
             throw AutoscalerError.provider(
@@ -69,7 +69,7 @@ public final class ProcessProvider: InstanceProvider {
                 let taken = try records().map(\.name)
                 let chosen = name ?? configuration.naming.nextName(notIn: taken)
                 if taken.contains(chosen) { throw AutoscalerError.nameTaken(chosen) }
-                return try spawn(name: chosen)
+                return try spawn(name: chosen, warm: warm)
             }
         }
         do {

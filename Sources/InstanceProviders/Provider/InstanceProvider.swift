@@ -13,11 +13,13 @@ public protocol InstanceProvider: Sendable {
     /// ``AutoscalerError/notManaged(_:)`` when something does but it is not an instance of ours.
     func instance(named name: String) async throws -> Instance
 
-    /// Makes and starts a new instance; `name` nil picks the next free `web_vm<N>`.
+    /// Makes and starts a new instance; `name` nil picks the next free `web_vm<N>`; `warm` marks
+    /// it as a warm-pool member from the start (so that nothing registers it while it boots, and
+    /// a restarted scheduler knows it for what it is), to be held by ``hold(name:as:)``.
     ///
     /// Returns once it is started, not once it serves; see ``waitUntilServing(_:timeout:)``.
     /// A failure part-way removes what was made.
-    func create(name: String?) async throws -> Instance
+    func create(name: String?, warm: WarmState?) async throws -> Instance
 
     /// Waits until the instance answers HTTP; throws ``AutoscalerError/timeout(instance:seconds:)``.
     func waitUntilServing(_ instance: Instance, timeout: Duration) async throws
@@ -42,10 +44,15 @@ public protocol InstanceProvider: Sendable {
 }
 
 extension InstanceProvider {
+    /// Makes and starts a new instance for the group (not a warm-pool member).
+    public func create(name: String?) async throws -> Instance {
+        try await create(name: name, warm: nil)
+    }
+
     /// Creates an instance and waits until it serves; on any failure the new instance is deleted
     /// again, so nothing is left behind.
-    public func createServing(name: String?, timeout: Duration) async throws -> Instance {
-        let instance = try await create(name: name)
+    public func createServing(name: String?, timeout: Duration, warm: WarmState? = nil) async throws -> Instance {
+        let instance = try await create(name: name, warm: warm)
         do {
             try await waitUntilServing(instance, timeout: timeout)
             return try await self.instance(named: instance.name)

@@ -4,7 +4,7 @@ extension ScalingActions {
     /// Prepares a warm-pool member: creates an instance, waits until it serves, holds it as
     /// `state`. It is never registered. On any failure what was made is deleted.
     public func prepare(as state: WarmState, timeout: Duration) async throws -> Instance {
-        let instance = try await provider.createServing(name: nil, timeout: timeout)
+        let instance = try await provider.createServing(name: nil, timeout: timeout, warm: state)
         do {
             try await provider.hold(name: instance.name, as: state)
             return try await provider.instance(named: instance.name)

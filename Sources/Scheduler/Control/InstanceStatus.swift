@@ -15,6 +15,8 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         case unhealthy
         /// Not running (stopped, crashed).
         case stopped
+        /// A warm-pool member: prepared (or being prepared), out of the balancer.
+        case warm
     }
 
     public var name: String
@@ -23,14 +25,17 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var health: Health
     public var origin: InstanceOrigin
     public var createdAt: Date?
+    /// How a warm-pool member is held (nil for the rest).
+    public var warm: WarmState?
     /// Requests the balancer sent it (since it was registered).
     public var requestsTotal: Int
     public var inFlight: Int
 
     package init(
         name: String, endpoint: String?, state: InstanceState, health: Health, origin: InstanceOrigin, createdAt: Date?,
-        requestsTotal: Int, inFlight: Int
+        requestsTotal: Int, inFlight: Int, warm: WarmState? = nil
     ) {
+        self.warm = warm
         self.name = name
         self.endpoint = endpoint
         self.state = state
@@ -45,15 +50,20 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var age: InstanceAge { InstanceAge(createdAt: createdAt, name: name) }
 
     /// The instance a scale-in removes: the newest the autoscaler created that is not leaving
-    /// already; found instances are never removed.
+    /// already nor in the warm pool; found instances are never removed.
     package static func scaleInTarget(_ statuses: [InstanceStatus]) -> InstanceStatus? {
-        statuses.filter { $0.origin == .created && $0.health != .draining }.max { $0.age < $1.age }
+        statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }.max { $0.age < $1.age }
     }
+
+    /// A warm-pool member that is held (paused, saved): ready to take into service.
+    var isHeldWarm: Bool { health == .warm && state != .running && state != .crashed && !(warm == .paused && state == .stopped) }
 
     /// Joins a provider instance with its balancer entry (nil when not registered).
     package static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
         let health: Health
-        if instance.state != .running {
+        if instance.warm != nil {
+            health = .warm
+        } else if instance.state != .running {
             health = .stopped
         } else if let backend {
             switch backend.state {
@@ -67,6 +77,6 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         return InstanceStatus(
             name: instance.name, endpoint: instance.endpoint?.description, state: instance.state, health: health,
             origin: instance.origin, createdAt: instance.createdAt, requestsTotal: backend?.requestsTotal ?? 0,
-            inFlight: backend?.inFlight ?? 0)
+            inFlight: backend?.inFlight ?? 0, warm: instance.warm)
     }
 }

@@ -12,7 +12,7 @@ extension Scheduler {
         let known = Set(instances.map(\.name))
         // While an action runs, the instance it makes is registered by the action itself.
         for instance in instances
-        where instance.state == .running && backends[instance.name] == nil && !removing.contains(instance.name)
+        where instance.state == .running && instance.warm == nil && backends[instance.name] == nil && !removing.contains(instance.name)
             && !(busy && instance.origin == .created)
         {
             guard let endpoint = instance.endpoint else { continue }
@@ -41,23 +41,30 @@ extension Scheduler {
         var kind = "scale_up"
         var succeeded = false
         switch work {
-        case .scaleUp(let count, let reason, let startsCooldown):
-            record(.scaleUp, reason: reason, startsCooldown: startsCooldown)
+        case .scaleUp(let count, let fromPool, let reason, let startsCooldown):
+            let poolNote = fromPool.isEmpty ? "" : " (\(fromPool.count) of \(count) from the warm pool)"
+            record(.scaleUp, reason: reason + poolNote, startsCooldown: startsCooldown)
             // In parallel: a step of N takes about one instance's startup time, not N of them.
-            // (Providers serialize only the short clone-and-start part.)
+            // (Providers serialize only the short clone-and-define part.)
             let made = await withTaskGroup(of: Bool.self) { group in
-                for _ in 0..<count { group.addTask { await self.addInstance() != nil } }
+                for name in fromPool { group.addTask { await self.launchFromPool(name) } }
+                for _ in 0..<(count - fromPool.count) { group.addTask { await self.addInstance() != nil } }
                 return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
+            state.withLock { $0.inFlight.subtract(fromPool) }
             succeeded = made == count
-        case .scaleDown(let reason, let statuses, let startsCooldown):
+        case .scaleDown(let reason, let statuses, let toPool, let startsCooldown):
             kind = "scale_down"
             guard let target = InstanceStatus.scaleInTarget(statuses) else {
                 record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
                 break
             }
             record(.scaleDown, instance: target.name, reason: reason, startsCooldown: startsCooldown)
-            succeeded = await removeInstance(target.name)
+            if let toPool {
+                succeeded = await returnToPool(target.name, as: toPool)
+            } else {
+                succeeded = await removeInstance(target.name)
+            }
         case .replace(let name, let reason):
             kind = "replace"
             record(.replace, instance: name, reason: reason)
@@ -87,6 +94,73 @@ extension Scheduler {
         } catch {
             record(.failure, reason: "scale up failed (anything made was removed): \(error)")
             return nil
+        }
+    }
+
+    /// Takes a warm-pool member into service; one that does not come back is deleted (the pool
+    /// refills) and a cold launch made in its place.
+    private func launchFromPool(_ name: String) async -> Bool {
+        record(.launchFromPool, instance: name, reason: "taken from the warm pool")
+        do {
+            let instance = try await actions.launch(fromPool: name, timeout: configuration.startupTimeout)
+            record(.register, instance: name, reason: "serves at \(instance.endpoint.map { "\($0)" } ?? "?") (from the warm pool)")
+            return true
+        } catch {
+            record(.failure, instance: name, reason: "warm-pool member did not come back, deleted; launching a cold one instead: \(error)")
+            return await addInstance() != nil
+        }
+    }
+
+    /// Drains an instance from the balancer, then holds it in the warm pool.
+    private func returnToPool(_ name: String, as warm: WarmState) async -> Bool {
+        state.withLock { _ = $0.removing.insert(name) }
+        defer { state.withLock { _ = $0.removing.remove(name) } }
+        do {
+            try await actions.returnToPool(name, as: warm, drainTimeout: configuration.drainTimeout) { _ in
+                self.record(.drain, instance: name, reason: "no new requests; in-flight ones finished")
+            }
+            record(.returnToPool, instance: name, reason: "held \(warm.rawValue) in the warm pool")
+            return true
+        } catch ScalingActions.RemovalFailure.drain(let error) {
+            record(.failure, instance: name, reason: "drain failed, instance kept: \(error)")
+        } catch {
+            record(.failure, instance: name, reason: "return to the warm pool failed: \(error)")
+        }
+        return false
+    }
+
+    /// Prepares one warm-pool member in the background; a failure backs preparation off.
+    func prepareMember() async {
+        let warm = configuration.planner.warmState
+        var failure: (any Error)?
+        do {
+            let member = try await actions.prepare(as: warm, timeout: configuration.startupTimeout)
+            record(.prepare, instance: member.name, reason: "ready in the warm pool (\(warm.rawValue))")
+        } catch {
+            failure = error
+        }
+        let now = Self.monotonic
+        let backoff = state.withLock { state in
+            state.preparing -= 1
+            state.poolBackoff = failure == nil ? 0 : min(300, max(2, state.poolBackoff * 2))
+            state.poolRetryAt = failure == nil ? 0 : now + state.poolBackoff
+            return state.poolBackoff
+        }
+        if let failure {
+            record(
+                .failure,
+                reason: "preparing a warm-pool member failed (anything made was removed); next in \(backoff.rounded(toPlaces: 0)) s: \(failure)")
+        }
+    }
+
+    /// Deletes a broken warm-pool member.
+    func discardMember(_ name: String, reason: String) async {
+        defer { state.withLock { _ = $0.inFlight.remove(name) } }
+        do {
+            try await provider.delete(name: name)
+            record(.delete, instance: name, reason: "\(reason): deleted (the pool refills)")
+        } catch {
+            record(.failure, instance: name, reason: "\(reason); delete failed: \(error)")
         }
     }
 

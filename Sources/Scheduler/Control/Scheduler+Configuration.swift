@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import InstanceProviders
 
 extension Scheduler {
     /// How the control loop runs.
@@ -33,6 +34,14 @@ extension Scheduler {
         /// How far ahead the predictive policy forecasts: a new instance's time to serve plus a
         /// tick (default 31 s).
         public var leadTime: Duration = .seconds(31)
+        /// Warm-pool members kept prepared outside the balancer (default 0: none).
+        public var warmPool = 0
+        /// How they are held (default paused).
+        public var warmState = WarmState.paused
+        /// Scale-in returns instances to the pool while it is short (default false).
+        public var reuseOnScaleIn = false
+        /// Most instances prepared, group and pool together (default nil: no cap).
+        public var maxPrepared: Int?
 
         public init() {}
 
@@ -43,6 +52,10 @@ extension Scheduler {
             planner.startupTimeout = startupTimeout
             planner.leadTime = leadTime
             planner.window = window
+            planner.warmPool = warmPool
+            planner.warmState = warmState
+            planner.reuseOnScaleIn = reuseOnScaleIn
+            planner.maxPrepared = maxPrepared
             return planner
         }
     }

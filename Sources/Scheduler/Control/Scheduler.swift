@@ -45,6 +45,15 @@ public final class Scheduler: Service, Sendable {
         /// with each failure in a row, from 2 s up to 5 min, and resets on a success.
         var retryAt = 0.0
         var backoff = 0.0
+        /// Warm-pool members being prepared.
+        var preparing = 0
+        /// Instances a running task works on (taken from the pool, being discarded).
+        var inFlight: Set<String> = []
+        /// Held warm-pool members, as of the last tick.
+        var warm = 0
+        /// After a failed preparation, none before this; the wait doubles as for actions.
+        var poolRetryAt = 0.0
+        var poolBackoff = 0.0
     }
 
     public init(
@@ -103,7 +112,9 @@ public final class Scheduler: Service, Sendable {
         let names = found.map { "\($0.name) (\($0.origin.rawValue))" }.joined(separator: ", ")
         record(.start, reason: "provider \(provider.summary); found \(found.isEmpty ? "no instances" : names)")
         for instance in found where instance.origin == .created {
-            record(.adopt, instance: instance.name, reason: "made by an earlier run")
+            record(
+                .adopt, instance: instance.name,
+                reason: "made by an earlier run" + (instance.warm.map { ", a warm-pool member (\($0.rawValue))" } ?? ""))
         }
     }
 
@@ -142,8 +153,13 @@ public final class Scheduler: Service, Sendable {
             let observation = ScalingPlanner.Observation(
                 now: now, date: Date(), instances: statuses, removing: state.removing, window: stats.map { _ in state.window.summary },
                 busy: state.busy,
-                lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired)
+                lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
+                preparing: state.preparing, inFlight: state.inFlight, poolRetryAt: state.poolRetryAt)
             let plan = state.planner.plan(observation)
+            state.warm = plan.warm
+            state.preparing += plan.prepare
+            state.inFlight.formUnion(plan.discard.map(\.name))
+            if case .scaleUp(_, let fromPool, _, _) = plan.work { state.inFlight.formUnion(fromPool) }
             if plan.manualTargetReached { state.manualDesired = nil }
             if let decision = plan.decision {
                 state.desired = decision.desired
@@ -172,6 +188,8 @@ public final class Scheduler: Service, Sendable {
         metrics.observe(sample)
         pruneHistoryNowAndThen(now: now)
         if let work { group.addTask { await self.perform(work) } }
+        for _ in 0..<plan.prepare { group.addTask { await self.prepareMember() } }
+        for (name, reason) in plan.discard { group.addTask { await self.discardMember(name, reason: reason) } }
         metrics.tickDuration(Self.clock.now - started)
     }
 

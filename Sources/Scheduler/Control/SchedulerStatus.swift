@@ -30,6 +30,10 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var target: Double?
     /// Requests per second an instance serves, when configured: `GET /api/v1/quality` answers.
     public var capacity: Double?
+    /// Warm-pool members held ready, and being prepared; the pool's size (`--warm-pool`).
+    public var warm = 0
+    public var warmPreparing = 0
+    public var warmPool = 0
 }
 
 /// `POST /api/v1/scale`: `{"desired": n}` or `{"delta": ±1}`.
@@ -61,6 +65,9 @@ extension Scheduler {
                 status.target = value
             }
             status.capacity = configuration.capacity
+            status.warm = state.warm
+            status.warmPreparing = state.preparing
+            status.warmPool = configuration.warmPool
             return status
         }
     }

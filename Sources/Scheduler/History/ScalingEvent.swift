@@ -26,6 +26,12 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
         case manual
         /// The scheduler started (with what it found).
         case start
+        /// A warm-pool member is ready: made, serving, held out of the balancer.
+        case prepare
+        /// A scale-up takes a warm-pool member (resumed or restored, then registered).
+        case launchFromPool = "launch_from_pool"
+        /// A scale-in held its drained instance in the warm pool instead of deleting it.
+        case returnToPool = "return_to_pool"
     }
 
     public var id: Int64?

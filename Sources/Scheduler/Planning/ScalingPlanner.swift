@@ -1,4 +1,5 @@
 import Foundation
+import InstanceProviders
 
 /// The scheduler's decisions, all of them, as one pure function of what a tick observed: the
 /// policy's decision (``ScalingDecider``), manual scaling, repairs of broken instances and the
@@ -27,6 +28,18 @@ public struct ScalingPlanner: Sendable {
         public var leadTime: Duration = .seconds(31)
         /// The load window, for turning a forecast rate into requests per instance (default 10 s).
         public var window: Duration = .seconds(10)
+
+        /// Warm-pool members to keep prepared outside the group (default 0: no pool, every launch
+        /// cold).
+        public var warmPool = 0
+        /// How members are held (default paused).
+        public var warmState = WarmState.paused
+        /// A scale-in returns its instance to the pool instead of deleting it while the pool is
+        /// short of ``warmPool`` (AWS's `ReuseOnScaleIn`; default false).
+        public var reuseOnScaleIn = false
+        /// Most instances prepared in all, group and pool together (default nil: no cap beyond
+        /// the group's maximum plus the pool).
+        public var maxPrepared: Int?
 
         /// Unit shown in reasons: `req/VM/10s`.
         public var loadUnit: String { "req/VM/\(window.seconds.rounded(toPlaces: 0))s" }
@@ -78,11 +91,21 @@ public struct ScalingPlanner: Sendable {
         public var retryAt = 0.0
         /// The count decided last, kept in the sample while no decision can be made.
         public var lastDesired = 0
+        /// Warm-pool members being prepared by running tasks (some not listed yet).
+        public var preparing = 0
+        /// Instances running tasks work on (being prepared, taken from the pool): never broken.
+        public var inFlight: Set<String> = []
+        /// After a failed preparation, no new one before this (monotonic seconds).
+        public var poolRetryAt = 0.0
 
         public init(
             now: Double, date: Date, instances: [InstanceStatus], removing: Set<String> = [], window: WindowSummary?, busy: Bool = false,
-            lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0
+            lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0, preparing: Int = 0,
+            inFlight: Set<String> = [], poolRetryAt: Double = 0
         ) {
+            self.preparing = preparing
+            self.inFlight = inFlight
+            self.poolRetryAt = poolRetryAt
             self.now = now
             self.date = date
             self.instances = instances
@@ -107,14 +130,22 @@ public struct ScalingPlanner: Sendable {
         /// Instances in service and pending (not counting those being removed), and the load per
         /// in-service instance, as recorded in ``sample``.
         public var sample: Sample
+        /// Warm-pool members to prepare now, in the background (not an action: scaling goes on).
+        public var prepare = 0
+        /// Broken warm-pool members to delete (crashed, or never held): name and why.
+        public var discard: [(name: String, reason: String)] = []
+        /// Held warm-pool members after this plan's scale-up took its share.
+        public var warm = 0
     }
 
     /// An action to start; runs in its own child task, one at a time.
     public enum Work: Sendable, Equatable {
-        /// Launches `count` instances in parallel (at most ``ScalingRules/maxParallelLaunches``).
-        case scaleUp(count: Int, reason: String, startsCooldown: Bool)
-        /// Removes ``InstanceStatus/scaleInTarget(_:)`` of `statuses`.
-        case scaleDown(reason: String, statuses: [InstanceStatus], startsCooldown: Bool)
+        /// Launches `count` instances in parallel (at most ``ScalingRules/maxParallelLaunches``):
+        /// the warm-pool members `fromPool` first, cold launches for the rest.
+        case scaleUp(count: Int, fromPool: [String] = [], reason: String, startsCooldown: Bool)
+        /// Removes ``InstanceStatus/scaleInTarget(_:)`` of `statuses`, or returns it to the warm
+        /// pool held as `toPool`.
+        case scaleDown(reason: String, statuses: [InstanceStatus], toPool: WarmState? = nil, startsCooldown: Bool)
         /// A created instance that is broken (unhealthy too long, stopped, or never served): a
         /// new one first, then the old one goes.
         case replace(name: String, reason: String)
@@ -124,7 +155,7 @@ public struct ScalingPlanner: Sendable {
         /// Whether doing it starts the cooldown (the decision's say; repairs never do).
         public var startsCooldown: Bool {
             switch self {
-            case .scaleUp(_, _, let starts), .scaleDown(_, _, let starts): starts
+            case .scaleUp(_, _, _, let starts), .scaleDown(_, _, _, let starts): starts
             case .replace, .removeStuck: false
             }
         }
@@ -137,6 +168,7 @@ public struct ScalingPlanner: Sendable {
         let inService = live.filter { $0.health == .inService }.count
         let pending = live.filter { $0.health == .pending }.count
         let load = observation.window?.requests.map { inService > 0 ? $0 / Double(inService) : $0 }
+        let held = live.filter { $0.isHeldWarm && !observation.inFlight.contains($0.name) }.map(\.name).sorted()
         let backingOff = now < observation.retryAt
         trackUnhealthy(observation.instances, now: now)
         var work = backingOff || observation.busy ? nil : findRepair(observation)
@@ -164,10 +196,14 @@ public struct ScalingPlanner: Sendable {
             if let decision, work == nil, !observation.busy {
                 switch decision.action {
                 case .scaleUp(let count):
+                    let count = min(max(1, count), max(1, decider.rules.maxParallelLaunches))
                     work = .scaleUp(
-                        count: min(max(1, count), max(1, decider.rules.maxParallelLaunches)), reason: decision.reason,
+                        count: count, fromPool: Array(held.prefix(count)), reason: decision.reason, startsCooldown: decision.startsCooldown)
+                case .scaleDown:
+                    let short = held.count + observation.preparing < configuration.warmPool
+                    work = .scaleDown(
+                        reason: decision.reason, statuses: live, toPool: configuration.reuseOnScaleIn && short ? configuration.warmState : nil,
                         startsCooldown: decision.startsCooldown)
-                case .scaleDown: work = .scaleDown(reason: decision.reason, statuses: live, startsCooldown: decision.startsCooldown)
                 case .none: break
                 }
             }
@@ -176,7 +212,39 @@ public struct ScalingPlanner: Sendable {
             time: observation.date.timeIntervalSince1970, inService: inService, pending: pending, desired: decision?.desired ?? observation.lastDesired,
             requestRate: observation.window?.rate ?? 0, loadPerInstance: load ?? 0,
             p50Milliseconds: observation.window?.p50Seconds.map { $0 * 1000 }, p99Milliseconds: observation.window?.p99Seconds.map { $0 * 1000 })
-        return Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
+        var plan = Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
+        planPool(&plan, observation: observation, held: held, group: inService + pending)
+        return plan
+    }
+
+    /// The warm pool's part of a plan: members to prepare so that the pool holds
+    /// ``Configuration/warmPool`` once this plan's scale-up took its share (within
+    /// ``Configuration/maxPrepared``), and broken members to delete.
+    private func planPool(_ plan: inout Plan, observation: Observation, held: [String], group: Int) {
+        var taken = 0
+        var launching = 0
+        if case .scaleUp(let count, let fromPool, _, _) = plan.work {
+            taken = fromPool.count
+            launching = count - taken
+        }
+        let pool = held.count - taken + observation.preparing
+        plan.warm = held.count - taken
+        let room = (configuration.maxPrepared ?? .max) - (group + taken + launching) - pool
+        if observation.now >= observation.poolRetryAt {
+            plan.prepare = max(0, min(configuration.warmPool - pool, room))
+        }
+        for status in observation.instances
+        where status.health == .warm && !status.isHeldWarm && !observation.inFlight.contains(status.name)
+            && !observation.removing.contains(status.name)
+        {
+            if status.state != .running {
+                plan.discard.append((status.name, "warm-pool member \(status.name) is \(status.state.rawValue)"))
+            } else if let created = status.createdAt, observation.date.timeIntervalSince(created) > configuration.startupTimeout.seconds + 5 {
+                // Running and marked, but no task prepares it: one left by a scheduler that died
+                // while preparing or taking it.
+                plan.discard.append((status.name, "warm-pool member \(status.name) runs but was never held"))
+            }
+        }
     }
 
     /// The predictive policy: when the rate forecast for the time a new instance would serve needs

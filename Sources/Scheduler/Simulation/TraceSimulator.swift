@@ -106,7 +106,7 @@ public struct TraceSimulator: Sendable {
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
             switch plan.work {
-            case .scaleUp(let count, _, let startsCooldown):
+            case .scaleUp(let count, _, _, let startsCooldown):
                 // Launched in parallel: all serve after one startup time.
                 for _ in 0..<count {
                     instances.append(SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup))
@@ -115,7 +115,7 @@ public struct TraceSimulator: Sendable {
                 busyUntil = now + configuration.startup
                 actions += 1
                 if startsCooldown { lastAction = now }
-            case .scaleDown(_, let candidates, let startsCooldown):
+            case .scaleDown(_, let candidates, _, let startsCooldown):
                 if let target = InstanceStatus.scaleInTarget(candidates) {
                     instances.removeAll { $0.name == target.name }
                     actions += 1
