@@ -14,6 +14,10 @@ extension WebServer {
         public var portFile: String?
         /// The most CPU time one request may ask for with `?work=`.
         public var maxWorkMilliseconds: Int
+        /// For this long after it starts listening it answers every request with 503, as an
+        /// application still booting would (default 0): a process instance that takes time to
+        /// serve, like a VM.
+        public var readyAfter: Duration = .zero
 
         public init(
             host: String = "127.0.0.1", port: Int = 8000, name: String, threads: Int = 1, portFile: String? = nil,

@@ -24,7 +24,9 @@ public final class WebServer: Service {
     public func run() async throws {
         defer { group.shutdownGracefully { _ in } }
         let quiesce = ServerQuiescingHelper(group: group)
-        let responder = WebServerHandler.Responder(name: configuration.name, maxWorkMilliseconds: configuration.maxWorkMilliseconds)
+        var responder = WebServerHandler.Responder(name: configuration.name, maxWorkMilliseconds: configuration.maxWorkMilliseconds)
+        let (seconds, attoseconds) = configuration.readyAfter.components
+        responder.readyAt = .now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -11,6 +11,8 @@ final class WebServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     struct Responder: Sendable {
         let name: String
         let maxWorkMilliseconds: Int
+        /// Before this instant every answer is 503 (still starting).
+        var readyAt: NIODeadline = .uptimeNanoseconds(0)
     }
 
     private let responder: Responder
@@ -44,6 +46,10 @@ final class WebServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let (path, query) = Self.split(head.uri)
         let response: (HTTPResponseStatus, String, String)
+        if NIODeadline.now() < responder.readyAt {
+            write((.serviceUnavailable, "application/json", Self.error("starting")), for: head, chunked: false, context: context)
+            return
+        }
         switch (head.method, path) {
         case (.GET, "/healthz"), (.HEAD, "/healthz"):
             response = (.ok, "application/json", #"{"status":"ok","instance":"\#(responder.name)"}"# + "\n")
