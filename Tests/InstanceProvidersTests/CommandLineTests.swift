@@ -33,6 +33,26 @@ struct CommandLineTests {
         #expect(none.stderr.contains("scale-down: error: there is no instance created by the autoscaler"))
     }
 
+    @Test func warmPoolByHand() async throws {
+        let state = stateDirectory()
+        let common = ["--provider", "process", "--state-dir", state, "--log-level", "error"]
+        let empty = try await Self.run("scale-up", ["--from-pool"] + common)
+        #expect(empty.status == 1 && empty.stderr.contains("the warm pool is empty"), "\(empty.stderr)")
+        let prepared = try await Self.run("scale-up", ["--warm", "--json"] + common)
+        #expect(prepared.status == 0 && prepared.stdout.contains(#""warm":"paused""#), "\(prepared.stdout) \(prepared.stderr)")
+        // Scale-down by hand leaves the member alone when it names none.
+        let nothing = try await Self.run("scale-down", common)
+        #expect(nothing.status == 9, "\(nothing.stderr)")
+        let taken = try await Self.run("scale-up", ["--from-pool", "--json"] + common)
+        #expect(taken.status == 0 && taken.stdout.contains(#""name":"web_vm1""#) && !taken.stdout.contains("warm"), "\(taken.stdout)")
+        let back = try await Self.run("scale-down", ["--to-pool", "--warm-state", "saved"] + common)
+        #expect(back.status == 0 && back.stdout == "held web_vm1 in the warm pool (saved)\n", "\(back.stdout) \(back.stderr)")
+        let named = try await Self.run("scale-down", ["web_vm1"] + common)
+        #expect(named.status == 0 && named.stdout == "removed web_vm1\n")
+        let both = try await Self.run("scale-up", ["--warm", "--from-pool"] + common)
+        #expect(both.status == 64 && both.stderr.contains("--warm and --from-pool exclude each other"))
+    }
+
     @Test(arguments: [
         (["--provider", "libvirt", "--uri", "qemu:///system?socket=/nonexistent/sock"], Int32(3), "libvirtd -d"),
         (["--provider", "libvirt", "--uri", "test:///default", "--template", "nope"], 4, "template domain 'nope' does not exist"),
