@@ -34,7 +34,7 @@ at_exit cleanup
 base=$((22000 + RANDOM % 8000)); lb=$base admin=$((base + 1)) api=$((base + 2))
 "$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
 "$BIN/scheduler" --provider process --state-dir "$work/state" --balancer http://127.0.0.1:$admin --api-port $api \
-    --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --capacity 5 --token dashboard-test \
+    --max 4 --window 4 --cooldown 3 --scale-up-threshold 10 --scale-down-threshold 2 --capacity 5 --token dashboard-test --warm-pool 1 \
     --history "$work/history.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
 url=http://127.0.0.1:$api/
 in_service() {
@@ -44,13 +44,14 @@ in_service() {
 wait_for 30 "2 in service" in_service 2
 
 # One page load, driven through the DevTools protocol: the count changes on the open page (live,
-# no reload) when real traffic makes the scheduler scale up; the event and the new instance show.
+# no reload) when real traffic makes the scheduler scale up (taking the warm-pool member); the
+# event and the pool show.
 # 20 req/s over two instances is 40 per instance per 4 s window > 10.
 mkdir -p "$out"
 python3 scripts/dashboard-cdp.py "$url" --timeout 60 \
-    --expect in-service=2 \
+    --expect in-service=2 --expect warm=1/1 \
     --run "'$BIN/clientsim' constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/ --log-level error >/dev/null 2>&1 &" \
-    --expect in-service=3 --contains "scale up: " --contains "web_vm3" --contains "Scaling quality over the range" \
+    --expect in-service=3 --contains "scale up: " --contains "taken from the warm pool" --contains "Scaling quality over the range" \
     --screenshot "$out/dashboard.png" 1280x1500 --screenshot "$out/dashboard-phone.png" 390x1700 ||
     fail "the dashboard check failed (see above)"
 pkill -TERM -f "clientsim constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/" || true

@@ -89,11 +89,15 @@ function drawStatus() {
   if (!s) return;
   $("in-service").textContent = s.inService;
   $("pending").textContent = s.pending;
+  // The warm pool, when there is one: held members of the pool's size, and those being prepared.
+  $("warm-count").hidden = !(s.warmPool > 0 || s.warm > 0);
+  $("warm").textContent = `${s.warm}/${s.warmPool}`;
+  $("warm-label").textContent = s.warmPreparing > 0 ? `warm pool (${s.warmPreparing} preparing)` : "warm pool";
   $("desired").textContent = s.desired;
   $("rate").textContent = fmt(s.requestRate);
   $("load").textContent = fmt(s.loadPerInstance);
   $("load-unit").textContent = `req/VM/${fmt(s.windowSeconds, 0)}s`;
-  const limits = s.policy === "threshold" ? `up above ${fmt(s.scaleUpThreshold)}, down below ${fmt(s.scaleDownThreshold)}` : `target ${fmt(s.target)}`;
+  const limits = s.target == null ? `up above ${fmt(s.scaleUpThreshold)}, down below ${fmt(s.scaleDownThreshold)}` : `target ${fmt(s.target)}`;
   const health = [s.balancerReachable ? null : "balancer unreachable", s.providerReachable ? null : "provider unreachable"].filter(Boolean);
   $("summary").textContent = `${s.provider} · ${s.policy} policy (${limits}) · min ${s.minimum}, max ${s.maximum}` + (health.length ? ` · ${health.join(", ")}` : "");
   let decision = s.lastDecision ? `last decision: ${s.lastDecision}` : "";
@@ -124,7 +128,7 @@ function drawInstances() {
     cell(row, instance.name);
     cell(row, instance.endpoint || "–");
     cell(row, instance.state);
-    cell(row, instance.health.replace("_", " "), `health-${instance.health}`);
+    cell(row, instance.health.replaceAll("_", " "), `health-${instance.health}`);
     cell(row, String(instance.requestsTotal));
     cell(row, age(instance.createdAt));
     cell(row, instance.origin);
@@ -145,7 +149,7 @@ function drawEvents() {
     time.textContent = timeText(event.time);
     const kind = document.createElement("span");
     kind.className = "kind";
-    kind.textContent = event.kind.replace("_", " ") + (event.instance ? ` ${event.instance}` : "");
+    kind.textContent = event.kind.replaceAll("_", " ") + (event.instance ? ` ${event.instance}` : "");
     item.append(time, kind, document.createTextNode(event.reason));
     list.appendChild(item);
   }
@@ -191,7 +195,7 @@ function chart(svg, series, lines = []) {
     const kind = event.kind === "scale_up" ? "up" : event.kind === "scale_down" ? "down" : event.kind === "replace" || event.kind === "failure" ? "other" : null;
     if (!kind) continue;
     const marker = el("line", { x1: x(event.time), x2: x(event.time), y1: top, y2: height - bottom, class: `marker ${kind}` }, svg);
-    el("title", {}, marker).textContent = `${timeText(event.time)} ${event.kind.replace("_", " ")}${event.instance ? " " + event.instance : ""}: ${event.reason}`;
+    el("title", {}, marker).textContent = `${timeText(event.time)} ${event.kind.replaceAll("_", " ")}${event.instance ? " " + event.instance : ""}: ${event.reason}`;
   }
   let legendX = left + 4;
   for (const s of series) {
