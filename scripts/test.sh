@@ -159,6 +159,57 @@ sys.exit(1 if e or r["skippedAtCap"] or l["p99"] >= 1000 else 0)' "$work/client.
     fail "clients saw errors, skipped requests or a p99 over 1 s while the scheduler scaled"
 cleanup_stack
 
+section "warm pool: a paused VM serves within a second, returns on scale-in, survives a killed scheduler"
+events() { curl -fsS http://127.0.0.1:18290/api/v1/events?since=0; }
+warm_is() { [ "$(status_field 18290 warm)" = "$1" ]; }
+start_stack() { # extra scheduler flags
+    "$BIN/scheduler" --provider libvirt --uri "$URI" --balancer http://127.0.0.1:18281 --api-port 18290 --min 2 --max 3 \
+        --window 4 --scale-up-threshold 1000 --scale-down-threshold 0 --cooldown 2 --startup-timeout 20 \
+        --warm-pool 1 --warm-state paused --reuse-on-scale-in "$@" \
+        --history "$work/history.sqlite" --log-level info 2>>"$work/scheduler.log" &
+    scheduler=$!
+    stack_pids+=($scheduler)
+}
+"$BIN/loadbalancer" --port 18280 --admin-port 18281 --check-interval 1 --log-level warning 2>"$work/lb.log" &
+stack_pids+=($!)
+# Group (2 found) and pool together at most 3: taking the member leaves no room to refill, so the
+# scale-in finds the pool short and returns its VM.
+start_stack --max-prepared 3
+wait_for 90 "a paused warm-pool member" warm_is 1
+member=$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json '[i["name"] for i in d["instances"] if i["health"] == "warm"][0]')
+[ "$(virsh -q -c "$URI" domstate "$member")" = paused ] || fail "$member is not paused: $(virsh -q -c "$URI" domstate "$member")"
+curl -fsS http://127.0.0.1:18281/api/v1/stats | json "'$member' not in [b['name'] for b in d['backends']]" | grep -qx True ||
+    fail "$member is registered with the balancer while in the pool"
+curl -fsS -X POST -d '{"desired":3}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+wait_for 30 "$member in service" in_service 3
+took=$(events | json "(lambda up, reg: round(reg - up, 3))([e['time'] for e in d['events'] if e['kind'] == 'scale_up'][-1], [e['time'] for e in d['events'] if e['kind'] == 'register' and e['instance'] == '$member'][-1])")
+echo "decision → $member resumed, checked and registered: $took s (cold: ~5 s)"
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 2 else 1)' "$took" || fail "taking the paused member took $took s (bound 2 s)"
+for _ in $(seq 12); do curl -fsS -m 5 -o /dev/null http://127.0.0.1:18280/; done
+served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | json "[b['requestsTotal'] for b in d['backends'] if b['name'] == '$member'][0]")
+[ "$served" -gt 0 ] || fail "$member took no traffic after it was taken from the pool"
+curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+wait_for 60 "$member back in the pool" warm_is 1
+[ "$(virsh -q -c "$URI" domstate "$member")" = paused ] || fail "$member was not returned paused"
+events | json "[e['kind'] for e in d['events'] if e.get('instance') == '$member']" | grep -q return_to_pool || fail "no return_to_pool event"
+
+# Killed while taking the member: the restarted scheduler (now free to refill) adopts what it
+# finds, and ends with a held member and nothing half-made.
+taken_before=$(events | grep -o '"launch_from_pool"' | wc -l)
+curl -fsS -X POST -d '{"desired":3}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+launching() { [ "$(events | grep -o '"launch_from_pool"' | wc -l)" -gt "$taken_before" ]; }
+wait_for 10 "the member being taken" launching
+kill -KILL "$scheduler"; wait "$scheduler" 2>/dev/null || true
+echo "scheduler killed while taking $member (domain: $(virsh -q -c "$URI" domstate "$member"))"
+start_stack
+consistent() { # every domain we made is in service or a held member, and one is held
+    curl -fsS http://127.0.0.1:18290/api/v1/instances | json "all(i['health'] in ('in_service', 'warm') and (i['health'] != 'warm' or i['state'] != 'running') for i in d['instances'] if i['origin'] == 'created') and sum(i['health'] == 'warm' for i in d['instances']) == 1" | grep -qx True
+}
+wait_for 90 "the restarted scheduler's group and pool consistent" consistent
+events | json "[e['instance'] for e in d['events'] if e['kind'] == 'adopt']" | grep -q "$member" || fail "$member was not adopted after the restart"
+cleanup_stack
+! ls /var/lib/libvirt/qemu/save 2>/dev/null | grep -q "web_vm" || fail "a managed save image was left: $(ls /var/lib/libvirt/qemu/save)"
+
 section "nothing left behind"
 [ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"
 [ "$(ls /var/lib/autoscaler/images | sort)" = "$before_files" ] || fail "image files differ"
