@@ -96,7 +96,8 @@ struct LibvirtWarmPoolTests {
         // A new provider (a restarted scheduler) finds it as a member; scale-down by hand skips it.
         let again = try await self.provider()
         #expect(try await again.instance(named: member.name).warm == state)
-        await #expect(throws: AutoscalerError.noManagedInstance) { try await again.newestCreatedInstance() }
+        // (Other suites' instances share the test driver: only say it is not the member.)
+        #expect((try? await again.newestCreatedInstance())?.name != member.name)
 
         let serving = try await ScalingActions(provider: again, logger: Logger(label: "test")).launch(fromPool: member.name, timeout: .seconds(5))
         #expect(serving.warm == nil && serving.state == .running)

@@ -91,8 +91,31 @@ struct WarmPoolPlannerTests {
         if case .scaleDown(_, _, let toPool, _) = deleting.work { #expect(toPool == nil) } else { Issue.record("no scale-down") }
     }
 
+    @Test func anInstanceDrainingIntoThePoolCountsAsAMember() {
+        // web_vm5 is being returned: the pool of one is full, nothing to prepare, and a second
+        // scale-in would delete rather than return.
+        var planner = Self.planner(pool: 1, reuse: true)
+        var observation = Self.observe([ScalingPlannerTests.instance(5), ScalingPlannerTests.instance(6)], requests: 0)
+        observation.removing = ["web_vm5"]
+        observation.returning = ["web_vm5"]
+        let plan = planner.plan(observation)
+        #expect(plan.prepare == 0)
+        if case .scaleDown(_, _, let toPool, _) = plan.work { #expect(toPool == nil) } else { Issue.record("no scale-down") }
+        // One being deleted still counts against the cap until it is gone.
+        var capped = Self.planner(pool: 1, maxPrepared: 3)
+        var deleting = Self.observe([ScalingPlannerTests.instance(5)], requests: 40)
+        deleting.removing = ["web_vm5"]
+        #expect(capped.plan(deleting).prepare == 0)
+    }
+
+    @Test func aPoolAboveItsSizeIsTrimmed() {
+        var planner = Self.planner(pool: 1)
+        let plan = planner.plan(Self.observe([Self.member(3), Self.member(4)], requests: 40))
+        #expect(plan.discard.map(\.name) == ["web_vm4"] && plan.warm == 1 && plan.prepare == 0)
+    }
+
     @Test func brokenMembersAreDiscardedAndBusyOnesLeftAlone() {
-        var planner = Self.planner(pool: 0)
+        var planner = Self.planner(pool: 1)
         let old = Self.start.addingTimeInterval(-600)
         let plan = planner.plan(
             Self.observe(

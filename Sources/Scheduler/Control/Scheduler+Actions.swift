@@ -113,8 +113,16 @@ extension Scheduler {
 
     /// Drains an instance from the balancer, then holds it in the warm pool.
     private func returnToPool(_ name: String, as warm: WarmState) async -> Bool {
-        state.withLock { _ = $0.removing.insert(name) }
-        defer { state.withLock { _ = $0.removing.remove(name) } }
+        state.withLock {
+            $0.removing.insert(name)
+            $0.returning.insert(name)
+        }
+        defer {
+            state.withLock {
+                $0.removing.remove(name)
+                $0.returning.remove(name)
+            }
+        }
         do {
             try await actions.returnToPool(name, as: warm, drainTimeout: configuration.drainTimeout) { _ in
                 self.record(.drain, instance: name, reason: "no new requests; in-flight ones finished")

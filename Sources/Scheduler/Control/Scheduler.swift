@@ -49,6 +49,8 @@ public final class Scheduler: Service, Sendable {
         var preparing = 0
         /// Instances a running task works on (taken from the pool, being discarded).
         var inFlight: Set<String> = []
+        /// Instances being drained into the pool.
+        var returning: Set<String> = []
         /// Held warm-pool members, as of the last tick.
         var warm = 0
         /// After a failed preparation, none before this; the wait doubles as for actions.
@@ -154,7 +156,7 @@ public final class Scheduler: Service, Sendable {
                 now: now, date: Date(), instances: statuses, removing: state.removing, window: stats.map { _ in state.window.summary },
                 busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
-                preparing: state.preparing, inFlight: state.inFlight, poolRetryAt: state.poolRetryAt)
+                preparing: state.preparing, inFlight: state.inFlight, poolRetryAt: state.poolRetryAt, returning: state.returning)
             let plan = state.planner.plan(observation)
             state.warm = plan.warm
             state.preparing += plan.prepare

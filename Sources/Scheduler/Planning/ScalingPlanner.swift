@@ -95,14 +95,17 @@ public struct ScalingPlanner: Sendable {
         public var preparing = 0
         /// Instances running tasks work on (being prepared, taken from the pool): never broken.
         public var inFlight: Set<String> = []
+        /// Instances being drained into the pool (a subset of ``removing``): members already.
+        public var returning: Set<String> = []
         /// After a failed preparation, no new one before this (monotonic seconds).
         public var poolRetryAt = 0.0
 
         public init(
             now: Double, date: Date, instances: [InstanceStatus], removing: Set<String> = [], window: WindowSummary?, busy: Bool = false,
             lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0, preparing: Int = 0,
-            inFlight: Set<String> = [], poolRetryAt: Double = 0
+            inFlight: Set<String> = [], poolRetryAt: Double = 0, returning: Set<String> = []
         ) {
+            self.returning = returning
             self.preparing = preparing
             self.inFlight = inFlight
             self.poolRetryAt = poolRetryAt
@@ -200,7 +203,7 @@ public struct ScalingPlanner: Sendable {
                     work = .scaleUp(
                         count: count, fromPool: Array(held.prefix(count)), reason: decision.reason, startsCooldown: decision.startsCooldown)
                 case .scaleDown:
-                    let short = held.count + observation.preparing < configuration.warmPool
+                    let short = held.count + observation.preparing + observation.returning.count < configuration.warmPool
                     work = .scaleDown(
                         reason: decision.reason, statuses: live, toPool: configuration.reuseOnScaleIn && short ? configuration.warmState : nil,
                         startsCooldown: decision.startsCooldown)
@@ -227,11 +230,22 @@ public struct ScalingPlanner: Sendable {
             taken = fromPool.count
             launching = count - taken
         }
-        let pool = held.count - taken + observation.preparing
+        let pool = held.count - taken + observation.preparing + observation.returning.count
         plan.warm = held.count - taken
-        let room = (configuration.maxPrepared ?? .max) - (group + taken + launching) - pool
+        // Instances being deleted still exist until they are gone.
+        let leaving = observation.removing.subtracting(observation.returning).count
+        let room = (configuration.maxPrepared ?? .max) - (group + taken + launching + leaving) - pool
         if observation.now >= observation.poolRetryAt {
             plan.prepare = max(0, min(configuration.warmPool - pool, room))
+        }
+        // More held than the pool's size (it was made smaller, or two ways of filling it met):
+        // the surplus goes, the last by name first.
+        let surplus = min(pool - configuration.warmPool, held.count - taken)
+        if surplus > 0 {
+            for name in held.suffix(surplus) {
+                plan.discard.append((name, "the warm pool holds \(pool), more than its size \(configuration.warmPool)"))
+            }
+            plan.warm -= surplus
         }
         for status in observation.instances
         where status.health == .warm && !status.isHeldWarm && !observation.inFlight.contains(status.name)

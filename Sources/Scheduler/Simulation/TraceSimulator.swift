@@ -9,7 +9,9 @@ import InstanceProviders
 /// demand at a tick is `ceil(rate / capacity)` instances; a scale-up's instances (launched in
 /// parallel) serve ``Configuration/startup`` seconds after the decision and, as in the live loop,
 /// no other action starts meanwhile; a scale-in removes its instance at once (an instant drain). The group starts
-/// at its minimum, in service.
+/// at its minimum, in service. With a warm pool (``Configuration/warmPool``) members take
+/// ``Configuration/startup`` to prepare and ``Configuration/warmStartup`` to serve once taken, as
+/// the live loop plans them; their held time is counted apart from the group's.
 public struct TraceSimulator: Sendable {
     /// Settings; the defaults are the live scheduler's.
     public struct Configuration: Sendable {
@@ -25,6 +27,12 @@ public struct TraceSimulator: Sendable {
         public var startup = 30.0
         /// Multiplies every rate of the trace (default 1).
         public var rateScale = 1.0
+        /// Warm-pool members to keep (default 0: none), and whether a scale-in returns to the pool.
+        public var warmPool = 0
+        public var reuseOnScaleIn = false
+        /// Seconds from taking a held member until it serves (default 1: a paused VM resumes and
+        /// is checked in 0.05–0.6 s here).
+        public var warmStartup = 1.0
 
         public init() {}
     }
@@ -51,6 +59,12 @@ public struct TraceSimulator: Sendable {
         /// Seconds in which fewer instances served than the demand.
         public var underProvisionedSeconds: Double
         public var metrics: ElasticityMetrics
+        /// Held warm-pool member times seconds (not in `--json`, whose keys are fixed).
+        public var warmSeconds = 0.0
+
+        enum CodingKeys: String, CodingKey {
+            case policy, seconds, instanceSeconds, actions, underProvisionedSeconds, metrics
+        }
     }
 
     public let configuration: Configuration
@@ -62,7 +76,10 @@ public struct TraceSimulator: Sendable {
     private struct SimulatedInstance {
         let name: String
         let createdAt: Double
-        let readyAt: Double
+        /// When it serves, or for a warm-pool member when it is held.
+        var readyAt: Double
+        /// A warm-pool member.
+        var warm = false
     }
 
     /// Replays `trace`; `timeline` is called with each tick's row.
@@ -73,6 +90,8 @@ public struct TraceSimulator: Sendable {
         plannerConfiguration.startupTimeout = .seconds(max(120, configuration.startup + 60))
         plannerConfiguration.leadTime = .milliseconds(Int64((configuration.startup + step) * 1000))
         plannerConfiguration.window = configuration.window
+        plannerConfiguration.warmPool = configuration.warmPool
+        plannerConfiguration.reuseOnScaleIn = configuration.reuseOnScaleIn
         var planner = ScalingPlanner(policy: configuration.policy, rules: rules, configuration: plannerConfiguration)
         var window = LoadWindow(seconds: configuration.window.seconds)
         let epoch = Date(timeIntervalSince1970: 0)
@@ -83,6 +102,7 @@ public struct TraceSimulator: Sendable {
         var lastAction: Double?
         var lastDesired = rules.minimum
         var actions = 0
+        var warmSeconds = 0.0
         // From the trace's first row to its end (a trace may start at any time).
         let start = trace.points[0].seconds
         let ticks = max(1, Int(((trace.end - start) / step - 1e-9).rounded(.up)))
@@ -95,45 +115,67 @@ public struct TraceSimulator: Sendable {
             window.add(time: now, requestsTotal: Int(requests))
             defer { requests += rate * step }
             let statuses = instances.map {
-                InstanceStatus(
-                    name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
-                    createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0)
+                $0.warm
+                    ? InstanceStatus(
+                        name: $0.name, endpoint: nil, state: now >= $0.readyAt ? .paused : .running, health: .warm, origin: .created,
+                        createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0, warm: .paused)
+                    : InstanceStatus(
+                        name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
+                        createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0)
             }
             let observation = ScalingPlanner.Observation(
                 now: now, date: epoch.addingTimeInterval(now), instances: statuses,
                 window: window.summary, busy: now < busyUntil, lastAction: lastAction,
-                lastDesired: lastDesired)
+                lastDesired: lastDesired, preparing: instances.filter { $0.warm && now < $0.readyAt }.count)
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
             switch plan.work {
-            case .scaleUp(let count, _, _, let startsCooldown):
-                // Launched in parallel: all serve after one startup time.
-                for _ in 0..<count {
+            case .scaleUp(let count, let fromPool, _, let startsCooldown):
+                // Launched in parallel: members serve after the warm startup, the rest after one
+                // cold startup.
+                for index in instances.indices where fromPool.contains(instances[index].name) {
+                    instances[index].warm = false
+                    instances[index].readyAt = now + configuration.warmStartup
+                }
+                for _ in 0..<(count - fromPool.count) {
                     instances.append(SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup))
                     nextNumber += 1
                 }
-                busyUntil = now + configuration.startup
+                busyUntil = now + (count > fromPool.count ? configuration.startup : configuration.warmStartup)
                 actions += 1
                 if startsCooldown { lastAction = now }
-            case .scaleDown(_, let candidates, _, let startsCooldown):
+            case .scaleDown(_, let candidates, let toPool, let startsCooldown):
                 if let target = InstanceStatus.scaleInTarget(candidates) {
-                    instances.removeAll { $0.name == target.name }
+                    if toPool != nil, let index = instances.firstIndex(where: { $0.name == target.name }) {
+                        instances[index].warm = true
+                        instances[index].readyAt = now
+                    } else {
+                        instances.removeAll { $0.name == target.name }
+                    }
                     actions += 1
                     if startsCooldown { lastAction = now }
                 }
             case .replace, .removeStuck, nil:
                 break
             }
-            let inService = instances.filter { now >= $0.readyAt }.count
-            tally.add(rate: rate, inService: inService, pending: instances.count - inService, span: step)
+            for _ in 0..<plan.prepare {
+                instances.append(
+                    SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup, warm: true))
+                nextNumber += 1
+            }
+            let members = instances.filter(\.warm).count
+            warmSeconds += Double(instances.filter { $0.warm && now >= $0.readyAt }.count) * step
+            let inService = instances.filter { !$0.warm && now >= $0.readyAt }.count
+            let pending = instances.count - members - inService
+            tally.add(rate: rate, inService: inService, pending: pending, span: step)
             timeline(
                 Row(
-                    seconds: now, rate: rate, demand: tally.demand(for: rate), inService: inService, pending: instances.count - inService,
+                    seconds: now, rate: rate, demand: tally.demand(for: rate), inService: inService, pending: pending,
                     desired: lastDesired))
         }
         return Result(
             policy: configuration.policy.name, seconds: tally.seconds, instanceSeconds: tally.instanceSeconds, actions: actions,
             underProvisionedSeconds: tally.underProvisionedSeconds,
-            metrics: tally.metrics(maximum: rules.maximum)!)  // at least one tick was tallied
+            metrics: tally.metrics(maximum: rules.maximum)!, warmSeconds: warmSeconds)  // at least one tick was tallied
     }
 }
