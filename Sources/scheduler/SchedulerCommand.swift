@@ -47,29 +47,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Requests per second one instance serves, for GET /api/v1/quality (default: none, no report).") var capacity: Double?
     @Option(help: "Seconds the predictive policy forecasts ahead: a new instance's time to serve plus a tick (default 31).")
     var leadTime: Double?
-    @Option(help: "Instances to keep prepared in a warm pool outside the balancer; a scale-up takes them first (default 0: none).")
-    var warmPool: Int?
-    @Option(help: "How warm-pool members are held: paused (RAM kept, back in well under a second) or saved (RAM on disk) (default paused).")
-    var warmState: WarmState?
-    @Flag(help: "A scale-in returns its instance to the warm pool instead of deleting it while the pool is short.")
-    var reuseOnScaleIn = false
-    @Option(help: "Most instances prepared in all, group and warm pool together (default: no cap).") var maxPrepared: Int?
+    @OptionGroup var warmPoolOptions: WarmPoolOptions
 
     /// The `--config` file: the options by their camelCase names (the policy's too); flags win.
     struct File: Decodable {
         var balancer, balancerToken, apiHost, token, history: String?
         var apiPort: Int?
         var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity, leadTime: Double?
-        var warmPool, maxPrepared: Int?
-        var warmState: WarmState?
-        var reuseOnScaleIn: Bool?
     }
 
     func validate() throws {
         if let capacity, !(capacity > 0 && capacity.isFinite) { throw ValidationError("--capacity must be a number of requests per second > 0") }
         if let apiPort, !(0...65535).contains(apiPort) { throw ValidationError("--api-port must be 0 to 65535") }
-        if let warmPool, warmPool < 0 { throw ValidationError("--warm-pool must be ≥ 0") }
-        if let maxPrepared, maxPrepared < 1 { throw ValidationError("--max-prepared must be ≥ 1") }
     }
 
     func run() async throws {
@@ -124,14 +113,13 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("capacity must be a number of requests per second > 0")
         }
         result.leadTime = try seconds(leadTime ?? file.leadTime, "lead-time") ?? result.leadTime
-        result.warmPool = warmPool ?? file.warmPool ?? result.warmPool
-        result.warmState = warmState ?? file.warmState ?? result.warmState
-        result.reuseOnScaleIn = reuseOnScaleIn || (file.reuseOnScaleIn ?? false)
-        result.maxPrepared = maxPrepared ?? file.maxPrepared
-        guard result.warmPool >= 0 else { throw ValidationError("--warm-pool must be ≥ 0") }
-        if let cap = result.maxPrepared, cap < max(1, result.rules.minimum) {
-            throw ValidationError("--max-prepared must be at least --min (\(result.rules.minimum))")
-        }
+        var planner = ScalingPlanner.Configuration()
+        try warmPoolOptions.apply(
+            to: &planner, minimum: result.rules.minimum, file: try CommandEnvironment.configFile(config, empty: WarmPoolOptions.File()))
+        result.warmPool = planner.warmPool
+        result.warmState = planner.warmState
+        result.reuseOnScaleIn = planner.reuseOnScaleIn
+        result.maxPrepared = planner.maxPrepared
         return result
     }
 }

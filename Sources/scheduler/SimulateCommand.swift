@@ -25,11 +25,14 @@ struct Simulate: ParsableCommand {
     @Option(help: "Multiply every rate of the trace by this (default 1).") var rateScale: Double = 1
     @Option(help: "Also write the result as JSON to this file.") var json: String?
     @Option(help: "Write a CSV row per tick to this file: seconds,rate,demand,inService,pending,desired.") var timeline: String?
+    @OptionGroup var warmPoolOptions: WarmPoolOptions
+    @Option(help: "Seconds from taking a warm-pool member until it serves (default 1).") var warmStartup: Double = 1
 
     func validate() throws {
         guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
         if let startup, !(startup >= 0 && startup.isFinite) { throw ValidationError("--startup must be a number of seconds ≥ 0") }
         guard rateScale > 0, rateScale.isFinite else { throw ValidationError("--rate-scale must be > 0") }
+        guard warmStartup >= 0, warmStartup.isFinite else { throw ValidationError("--warm-startup must be a number of seconds ≥ 0") }
     }
 
     func run() throws {
@@ -49,6 +52,12 @@ struct Simulate: ParsableCommand {
         configuration.capacity = capacity
         configuration.startup = try startupSeconds()
         configuration.rateScale = rateScale
+        var planner = ScalingPlanner.Configuration()
+        try warmPoolOptions.apply(to: &planner, minimum: settings.rules.minimum)
+        configuration.warmPool = planner.warmPool
+        configuration.reuseOnScaleIn = planner.reuseOnScaleIn
+        configuration.maxPrepared = planner.maxPrepared
+        configuration.warmStartup = warmStartup
 
         var rows = "seconds,rate,demand,inService,pending,desired\n"
         let started = ContinuousClock.now
@@ -102,6 +111,6 @@ struct Simulate: ParsableCommand {
               shortfall  \(f(result.underProvisionedSeconds, 0)) s under-provisioned: τ_U \(f(m.tauU)) %  θ_U \(f(m.thetaU)) %  a_U \(f(m.aU)) %
               excess     τ_O \(f(m.tauO)) %  θ_O \(f(m.thetaO)) %  a_O \(f(m.aO)) %
               stability  k \(f(m.instability)) %  k′ \(f(m.instabilityPrime)) %  jitter \(f(m.jitter, 3)) /min
-            """
+            """ + (result.warmSeconds > 0 ? "\n  warm pool  \(f(result.warmSeconds / 3600, 2)) member-hours held" : "")
     }
 }

@@ -30,6 +30,7 @@ public struct TraceSimulator: Sendable {
         /// Warm-pool members to keep (default 0: none), and whether a scale-in returns to the pool.
         public var warmPool = 0
         public var reuseOnScaleIn = false
+        public var maxPrepared: Int?
         /// Seconds from taking a held member until it serves (default 1: a paused VM resumes and
         /// is checked in 0.05–0.6 s here).
         public var warmStartup = 1.0
@@ -92,6 +93,7 @@ public struct TraceSimulator: Sendable {
         plannerConfiguration.window = configuration.window
         plannerConfiguration.warmPool = configuration.warmPool
         plannerConfiguration.reuseOnScaleIn = configuration.reuseOnScaleIn
+        plannerConfiguration.maxPrepared = configuration.maxPrepared
         var planner = ScalingPlanner(policy: configuration.policy, rules: rules, configuration: plannerConfiguration)
         var window = LoadWindow(seconds: configuration.window.seconds)
         let epoch = Date(timeIntervalSince1970: 0)
