@@ -203,9 +203,10 @@ kill -KILL "$scheduler"; wait "$scheduler" 2>/dev/null || true
 echo "scheduler killed while taking $member (domain: $(virsh -q -c "$URI" domstate "$member"))"
 start_stack
 consistent() { # every domain we made is in service or a held member, and one is held
-    curl -fsS http://127.0.0.1:18290/api/v1/instances | json "all(i['health'] in ('in_service', 'warm') and (i['health'] != 'warm' or i['state'] != 'running') for i in d['instances'] if i['origin'] == 'created') and sum(i['health'] == 'warm' for i in d['instances']) == 1" | grep -qx True
+    curl -fsS http://127.0.0.1:18290/api/v1/instances 2>/dev/null | json "all(i['health'] in ('in_service', 'warm') and (i['health'] != 'warm' or i['state'] != 'running') for i in d['instances'] if i['origin'] == 'created') and sum(i['health'] == 'warm' for i in d['instances']) == 1" 2>/dev/null | grep -qx True
 }
 wait_for 90 "the restarted scheduler's group and pool consistent" consistent
+curl -fsS http://127.0.0.1:18290/api/v1/instances | json "'after the restart: ' + ', '.join('%s %s' % (i['name'], i['health']) for i in d['instances'])"
 events | json "[e['instance'] for e in d['events'] if e['kind'] == 'adopt']" | grep -q "$member" || fail "$member was not adopted after the restart"
 cleanup_stack
 ! ls /var/lib/libvirt/qemu/save 2>/dev/null | grep -q "web_vm" || fail "a managed save image was left: $(ls /var/lib/libvirt/qemu/save)"

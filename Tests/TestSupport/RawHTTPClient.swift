@@ -50,8 +50,9 @@ public final class RawHTTPClient {
     private let connection: RawHTTP.Connection
     private let reader: SocketReader
 
-    /// Connects to 127.0.0.1:`port`; reads wait at most `timeoutSeconds`.
-    public init(port: Int, timeoutSeconds: Int = 3) throws {
+    /// Connects to 127.0.0.1:`port`; reads wait at most `timeoutSeconds` (10 s: a 3 s wait for the
+    /// first answer failed about one parallel test run in eight on two busy cores).
+    public init(port: Int, timeoutSeconds: Int = 10) throws {
         connection = try RawHTTP.Connection(port: port)
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(connection.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
