@@ -17,6 +17,10 @@ extension ProcessProvider {
                 record.warm = state
                 try write(record)
                 kill(record.pid, SIGSTOP)
+                // The signal is delivered asynchronously: wait until the process is seen stopped,
+                // so that whoever lists it next sees a held member, not a running one.
+                for _ in 0..<200 where !ChildProcess.isStopped(record.pid) { usleep(5_000) }
+                guard ChildProcess.isStopped(record.pid) else { throw AutoscalerError.provider("\(name) did not stop on SIGSTOP") }
             }
             logger.info("held in the warm pool", metadata: ["instance": "\(name)", "state": "stopped (SIGSTOP)"])
         }
