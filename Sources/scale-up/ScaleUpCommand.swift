@@ -60,7 +60,7 @@ struct ScaleUpCommand: AsyncParsableCommand {
                 return try await scaling.prepare(as: warmState, timeout: .seconds(timeout))
             }
             if fromPool {
-                let members = try await scaling.provider.instances().filter { $0.warm != nil && $0.state != .running }
+                let members = try await scaling.provider.instances().filter { $0.warm != nil && $0.held }
                 guard let member = name.flatMap({ wanted in members.first { $0.name == wanted } }) ?? (name == nil ? members.first : nil) else {
                     throw AutoscalerError.provider(name.map { "\($0) is not a held warm-pool member" } ?? "the warm pool is empty")
                 }

@@ -32,8 +32,10 @@ struct ProcessWarmPoolTests {
         #expect(await HTTPProbe(path: "/healthz").check(endpoint))
         #expect(took < .seconds(2), "released in \(took)")
         // Back to the pool, then deleted while stopped: SIGTERM alone would wait for a SIGCONT.
+        // Asked to save it, a process can only stop it: recorded as paused.
         try await actions.returnToPool(member.name, as: .saved, drainTimeout: .seconds(1))
-        #expect(try await provider.instance(named: member.name).warm == .saved)
+        let returned = try await provider.instance(named: member.name)
+        #expect(returned.warm == .paused && returned.held && returned.state == .paused)
         let deleting = clock.now
         try await provider.delete(name: member.name)
         #expect(clock.now - deleting < .seconds(4))

@@ -17,10 +17,12 @@ struct WarmPoolPlannerTests {
         return ScalingPlanner(policy: .threshold(up: 20, down: 5), rules: ScalingRules(), configuration: configuration)
     }
 
-    static func member(_ number: Int, _ state: InstanceState = .paused, warm: WarmState = .paused, createdAt: Date = start) -> InstanceStatus {
+    static func member(
+        _ number: Int, _ state: InstanceState = .paused, warm: WarmState = .paused, held: Bool = true, createdAt: Date = start
+    ) -> InstanceStatus {
         InstanceStatus(
             name: "web_vm\(number)", endpoint: "127.0.0.1:\(18080 + number)", state: state, health: .warm, origin: .created,
-            createdAt: createdAt, requestsTotal: 0, inFlight: 0, warm: warm)
+            createdAt: createdAt, requestsTotal: 0, inFlight: 0, warm: warm, held: held)
     }
 
     static func observe(
@@ -108,6 +110,28 @@ struct WarmPoolPlannerTests {
         #expect(capped.plan(deleting).prepare == 0)
     }
 
+    @Test func onlyCompletedHoldsAreTaken() {
+        // web_vm3 is being saved (shut off, marked, not held yet): neither taken nor counted.
+        var planner = Self.planner(pool: 1)
+        let plan = planner.plan(Self.observe([Self.member(3, .stopped, warm: .saved, held: false)], preparing: 1, inFlight: ["web_vm3"]))
+        if case .scaleUp(_, let fromPool, _, _) = plan.work { #expect(fromPool.isEmpty) } else { Issue.record("no scale-up") }
+        #expect(plan.warm == 0 && plan.prepare == 0 && plan.discard.isEmpty)
+    }
+
+    @Test func theCapCountsEverythingThatExists() {
+        // Three in service and one failing its checks: a cap of 4 leaves no room.
+        var planner = Self.planner(pool: 1, maxPrepared: 4)
+        let plan = planner.plan(Self.observe([ScalingPlannerTests.instance(3), ScalingPlannerTests.instance(4, .unhealthy)], requests: 40))
+        #expect(plan.prepare == 0)
+    }
+
+    @Test func aScaleInIntoThePoolIsNotAlsoPreparedFor() {
+        var planner = Self.planner(pool: 1, reuse: true)
+        let plan = planner.plan(Self.observe([ScalingPlannerTests.instance(5)], requests: 0))
+        if case .scaleDown(_, _, let toPool, _) = plan.work { #expect(toPool == .paused) } else { Issue.record("no scale-down") }
+        #expect(plan.prepare == 0)
+    }
+
     @Test func aPoolAboveItsSizeIsTrimmed() {
         var planner = Self.planner(pool: 1)
         let plan = planner.plan(Self.observe([Self.member(3), Self.member(4)], requests: 40))
@@ -123,9 +147,10 @@ struct WarmPoolPlannerTests {
                 [
                     Self.member(3, .crashed), Self.member(4, .stopped, warm: .paused),  // dead
                     Self.member(5, .stopped, warm: .saved),  // a saved member: fine
-                    Self.member(6, .running, createdAt: old),  // running, marked, nobody's: an orphan
-                    Self.member(7, .running),  // being prepared (fresh)
+                    Self.member(6, .running, held: false, createdAt: old),  // marked, never held, nobody's: an orphan
+                    Self.member(7, .running, held: false),  // being prepared (fresh)
                     Self.member(8, .running, createdAt: old),  // being taken (in flight)
+                    Self.member(9, .stopped, warm: .saved, held: false),  // being saved (fresh): not yet held
                 ], requests: 40, inFlight: ["web_vm8"]))
         #expect(plan.discard.map(\.name) == ["web_vm3", "web_vm4", "web_vm6"], "\(plan.discard)")
         #expect(plan.warm == 1)

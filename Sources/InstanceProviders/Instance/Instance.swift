@@ -14,16 +14,36 @@ public struct Instance: Sendable, Hashable, Codable {
     public var createdAt: Date?
     /// A warm-pool member (prepared, out of the balancer) and how it is held; nil for the rest.
     public var warm: WarmState?
+    /// A member whose hold completed (paused or saved): ready to take. A member that is not
+    /// held is being prepared, taken or returned, or was left half-way by a crash.
+    public var held = false
 
     public init(
-        name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil, warm: WarmState? = nil
+        name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil, warm: WarmState? = nil,
+        held: Bool = false
     ) {
+        self.held = held
         self.name = name
         self.endpoint = endpoint
         self.state = state
         self.origin = origin
         self.createdAt = createdAt
         self.warm = warm
+    }
+}
+
+extension Instance {
+    enum CodingKeys: String, CodingKey {
+        case name, endpoint, state, origin, createdAt, warm, held
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name), endpoint: try container.decodeIfPresent(Endpoint.self, forKey: .endpoint),
+            state: try container.decode(InstanceState.self, forKey: .state), origin: try container.decode(InstanceOrigin.self, forKey: .origin),
+            createdAt: try container.decodeIfPresent(Date.self, forKey: .createdAt), warm: try container.decodeIfPresent(WarmState.self, forKey: .warm),
+            held: try container.decodeIfPresent(Bool.self, forKey: .held) ?? false)
     }
 }
 

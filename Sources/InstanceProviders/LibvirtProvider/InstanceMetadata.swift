@@ -22,6 +22,8 @@ public struct InstanceMetadata: Sendable, Hashable {
     public var volumes: [String]
     /// Set while the instance is a warm-pool member, so that a restarted scheduler finds its pool.
     public var warm: WarmState?
+    /// Set once the member's hold (suspend or managed save) completed.
+    public var held = false
 
     public init(
         origin: InstanceOrigin, host: String? = nil, port: Int? = nil, template: String? = nil, createdAt: Date? = nil,
@@ -59,6 +61,7 @@ public struct InstanceMetadata: Sendable, Hashable {
         if let template { attributes += " template=\"\(escape(template))\"" }
         if let createdAt { attributes += " created-at=\"\(createdAt.formatted(Self.dateFormat))\"" }
         if let warm { attributes += " warm=\"\(warm.rawValue)\"" }
+        if held { attributes += " held=\"true\"" }
         let volumeElements = volumes.map { "<\(p)volume path=\"\(escape($0))\"/>" }.joined()
         return "<\(p)instance\(declaration) \(attributes)>\(volumeElements)</\(p)instance>"
     }
@@ -80,6 +83,7 @@ public struct InstanceMetadata: Sendable, Hashable {
         }
         self.volumes = element.children.filter { $0.name == "volume" }.compactMap { $0.attributes["path"] }
         self.warm = element.attributes["warm"].flatMap(WarmState.init(rawValue:))
+        self.held = element.attributes["held"] == "true"
     }
 
     private func escape(_ text: String) -> String {

@@ -3,26 +3,31 @@ import Foundation
 import Libvirt
 
 extension LibvirtProvider {
+    /// Two marks, in two steps: `warm` first (a scheduler killed before the hold finds a member,
+    /// not a paused instance nobody claims), `held` only once the suspend or save completed (a
+    /// member starting, or being saved, is never taken for a held one).
     public func hold(name: String, as state: WarmState) async throws {
         try await executor.run { [self] in
             let domain = try managedDomain(named: name)
             var metadata = try createdMetadata(of: domain)
-            // The mark first: a scheduler killed between the two finds a running member, which
-            // `release` takes as it is, rather than a paused instance nobody claims.
             metadata.warm = state
+            metadata.held = false
             try write(metadata, to: domain)
             switch state {
             case .paused:
                 if try domain.state() != .paused { try domain.suspend() }
             case .saved:
                 if domain.isActive { try domain.managedSave() }
+                guard try domain.hasManagedSaveImage() else { throw AutoscalerError.provider("\(name) has no managed save image after saving") }
             }
+            metadata.held = true
+            try write(metadata, to: domain)
             logger.info("held in the warm pool", metadata: ["instance": "\(name)", "state": "\(state.rawValue)"])
         }
     }
 
     public func release(name: String) async throws -> Instance {
-        try await executor.run { [self] in
+        let released = try await executor.run { [self] in
             let domain = try managedDomain(named: name)
             var metadata = try createdMetadata(of: domain)
             let clock = ContinuousClock()
@@ -32,22 +37,31 @@ extension LibvirtProvider {
             case .shutOff, .crashed, .noState: try domain.start()  // restores the managed save image if there is one
             case .running, .blocked, .shuttingDown: break
             }
-            // Paused or saved, the guest's clock stopped. Only a guest agent can set it; the tiny
-            // VM has none (its clock catches up from the host's kvmclock/TSC on its own).
-            if !isSimulated {
-                do {
-                    try domain.setTime(secondsSince1970: Date().timeIntervalSince1970)
-                } catch {
-                    logger.debug("guest clock not set (no guest agent)", metadata: ["instance": "\(name)", "error": "\(error)"])
-                }
-            }
+            // A domain saved while paused comes back paused.
+            if try domain.state() == .paused { try domain.resume() }
             metadata.warm = nil
+            metadata.held = false
             try write(metadata, to: domain)
             logger.info(
                 "released from the warm pool", metadata: ["instance": "\(name)", "ms": "\((clock.now - began).milliseconds)"])
             guard let instance = try instance(of: domain) else { throw AutoscalerError.notManaged(name) }
             return instance
         }
+        // Paused or saved, the guest's clock stopped. Only a guest agent can set it, and an agent
+        // channel without an agent answering can hold the call for seconds: not on the way to
+        // serving. The tiny VM has no agent (its clock stays behind; its httpd does not care).
+        if !isSimulated {
+            Task { [self] in
+                do {
+                    try await executor.run { [self] in
+                        try managedDomain(named: name).setTime(secondsSince1970: Date().timeIntervalSince1970)
+                    }
+                } catch {
+                    logger.debug("guest clock not set (no guest agent)", metadata: ["instance": "\(name)", "error": "\(error)"])
+                }
+            }
+        }
+        return released
     }
 
     /// Rewrites our metadata, in the running domain and in its persistent definition (a saved

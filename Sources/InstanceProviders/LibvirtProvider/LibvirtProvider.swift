@@ -80,7 +80,7 @@ public final class LibvirtProvider: InstanceProvider {
         }
         return Instance(
             name: name, endpoint: endpoint, state: InstanceState(state), origin: metadata.origin,
-            createdAt: metadata.createdAt, warm: metadata.warm)
+            createdAt: metadata.createdAt, warm: metadata.warm, held: metadata.warm != nil && metadata.held)
     }
 
     /// An endpoint from the guest's IPv4 address (DHCP lease, then guest agent), for bridged or NAT

@@ -54,7 +54,8 @@ public final class ProcessProvider: InstanceProvider {
             state: alive ? (ChildProcess.isStopped(record.pid) ? .paused : .running) : .stopped,
             origin: .created,
             createdAt: record.createdAt,
-            warm: record.warm)
+            warm: record.warm,
+            held: record.warm != nil && record.held == true)
     }
 
     public func create(name: String?, warm: WarmState?) async throws -> Instance {

@@ -10,6 +10,7 @@ struct ProcessRecord: Codable, Sendable, Hashable {
     var host: String
     var port: Int?
     var createdAt: Date
-    /// Set while it is a warm-pool member (stopped with SIGSTOP).
+    /// Set while it is a warm-pool member (always `paused`: SIGSTOP), and once it is stopped.
     var warm: WarmState?
+    var held: Bool?
 }

@@ -2,10 +2,13 @@ import AutoscalerAPI
 
 extension ScalingActions {
     /// Prepares a warm-pool member: creates an instance, waits until it serves, holds it as
-    /// `state`. It is never registered. On any failure what was made is deleted.
-    public func prepare(as state: WarmState, timeout: Duration) async throws -> Instance {
-        let instance = try await provider.createServing(name: nil, timeout: timeout, warm: state)
+    /// `state`. It is never registered. On any failure what was made is deleted. `created` is
+    /// told the member's name as soon as it exists.
+    public func prepare(as state: WarmState, timeout: Duration, created: @Sendable (String) -> Void = { _ in }) async throws -> Instance {
+        let instance = try await provider.create(name: nil, warm: state)
+        created(instance.name)
         do {
+            try await provider.waitUntilServing(instance, timeout: timeout)
             try await provider.hold(name: instance.name, as: state)
             return try await provider.instance(named: instance.name)
         } catch {

@@ -27,15 +27,18 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var createdAt: Date?
     /// How a warm-pool member is held (nil for the rest).
     public var warm: WarmState?
+    /// A member whose hold completed: ready to take.
+    public var held: Bool?
     /// Requests the balancer sent it (since it was registered).
     public var requestsTotal: Int
     public var inFlight: Int
 
     package init(
         name: String, endpoint: String?, state: InstanceState, health: Health, origin: InstanceOrigin, createdAt: Date?,
-        requestsTotal: Int, inFlight: Int, warm: WarmState? = nil
+        requestsTotal: Int, inFlight: Int, warm: WarmState? = nil, held: Bool? = nil
     ) {
         self.warm = warm
+        self.held = warm == nil ? nil : (held ?? false)
         self.name = name
         self.endpoint = endpoint
         self.state = state
@@ -55,8 +58,12 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }.max { $0.age < $1.age }
     }
 
-    /// A warm-pool member that is held (paused, saved): ready to take into service.
-    var isHeldWarm: Bool { health == .warm && state != .running && state != .crashed && !(warm == .paused && state == .stopped) }
+    /// A warm-pool member whose hold completed and that is still in the state it was held in
+    /// (paused, or saved and shut off): ready to take into service.
+    var isHeldWarm: Bool {
+        guard health == .warm, held == true else { return false }
+        return warm == .paused ? state == .paused : state == .stopped
+    }
 
     /// Joins a provider instance with its balancer entry (nil when not registered).
     package static func make(_ instance: Instance, backend: BackendStatus?) -> InstanceStatus {
@@ -77,6 +84,6 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         return InstanceStatus(
             name: instance.name, endpoint: instance.endpoint?.description, state: instance.state, health: health,
             origin: instance.origin, createdAt: instance.createdAt, requestsTotal: backend?.requestsTotal ?? 0,
-            inFlight: backend?.inFlight ?? 0, warm: instance.warm)
+            inFlight: backend?.inFlight ?? 0, warm: instance.warm, held: instance.held)
     }
 }

@@ -1,6 +1,7 @@
 import AutoscalerAPI
 import InstanceProviders
 import Foundation
+import Synchronization
 
 extension Scheduler {
     typealias Work = ScalingPlanner.Work
@@ -140,15 +141,21 @@ extension Scheduler {
     /// Prepares one warm-pool member in the background; a failure backs preparation off.
     func prepareMember() async {
         let warm = configuration.planner.warmState
+        let name = Mutex<String?>(nil)
         var failure: (any Error)?
         do {
-            let member = try await actions.prepare(as: warm, timeout: configuration.startupTimeout)
+            // In flight from the moment it exists, so that no tick takes it for broken.
+            let member = try await actions.prepare(as: warm, timeout: configuration.startupTimeout) { created in
+                name.withLock { $0 = created }
+                self.state.withLock { _ = $0.inFlight.insert(created) }
+            }
             record(.prepare, instance: member.name, reason: "ready in the warm pool (\(warm.rawValue))")
         } catch {
             failure = error
         }
         let now = Self.monotonic
         let backoff = state.withLock { state in
+            if let created = name.withLock({ $0 }) { state.inFlight.remove(created) }
             state.preparing -= 1
             state.poolBackoff = failure == nil ? 0 : min(300, max(2, state.poolBackoff * 2))
             state.poolRetryAt = failure == nil ? 0 : now + state.poolBackoff

@@ -133,6 +133,10 @@ public final class Scheduler: Service, Sendable {
             stats = nil
             setReachable(balancer: false, error: error)
         }
+        // What running tasks work on, as of before the listing: a task that finishes meanwhile
+        // leaves its instance in a state the listing may not show yet (listed running, no longer
+        // in flight), and then it must still be taken for in flight, not for broken.
+        let tasks = state.withLock { (removing: $0.removing, inFlight: $0.inFlight, preparing: $0.preparing, returning: $0.returning) }
         let instances: [Instance]
         do {
             instances = try await provider.instances()
@@ -153,10 +157,10 @@ public final class Scheduler: Service, Sendable {
                 state.window.reset()
             }
             let observation = ScalingPlanner.Observation(
-                now: now, date: Date(), instances: statuses, removing: state.removing, window: stats.map { _ in state.window.summary },
+                now: now, date: Date(), instances: statuses, removing: tasks.removing, window: stats.map { _ in state.window.summary },
                 busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
-                preparing: state.preparing, inFlight: state.inFlight, poolRetryAt: state.poolRetryAt, returning: state.returning)
+                preparing: tasks.preparing, inFlight: tasks.inFlight, poolRetryAt: state.poolRetryAt, returning: tasks.returning)
             let plan = state.planner.plan(observation)
             state.warm = plan.warm
             state.preparing += plan.prepare

@@ -226,24 +226,35 @@ public struct ScalingPlanner: Sendable {
     private func planPool(_ plan: inout Plan, observation: Observation, held: [String], group: Int) {
         var taken = 0
         var launching = 0
-        if case .scaleUp(let count, let fromPool, _, _) = plan.work {
+        var returningNow = 0
+        switch plan.work {
+        case .scaleUp(let count, let fromPool, _, _):
             taken = fromPool.count
             launching = count - taken
+        case .scaleDown(_, _, .some, _):
+            returningNow = 1  // this plan returns one: the slot it fills is not to be prepared
+        default:
+            break
         }
-        let pool = held.count - taken + observation.preparing + observation.returning.count
-        plan.warm = held.count - taken
-        // Instances being deleted still exist until they are gone.
-        let leaving = observation.removing.subtracting(observation.returning).count
-        let room = (configuration.maxPrepared ?? .max) - (group + taken + launching + leaving) - pool
+        let free = held.count - taken
+        let pool = free + observation.preparing + observation.returning.count + returningNow
+        plan.warm = free
+        // Everything that exists counts against the cap, whatever its state (listed instances:
+        // group, members, those leaving), plus launches this plan starts and preparations not
+        // listed yet.
+        let unheldMembers = observation.instances.filter { $0.health == .warm && !$0.isHeldWarm }.count
+        let unlisted = launching + max(0, observation.preparing - unheldMembers)
+        let room = (configuration.maxPrepared ?? .max) - observation.instances.count - unlisted
         if observation.now >= observation.poolRetryAt {
             plan.prepare = max(0, min(configuration.warmPool - pool, room))
         }
-        // More held than the pool's size (it was made smaller, or two ways of filling it met):
-        // the surplus goes, the last by name first.
-        let surplus = min(pool - configuration.warmPool, held.count - taken)
+        // More held than the pool's size (it was made smaller): the surplus goes, the last by
+        // name first. Held members only: one still preparing may be listed held already and
+        // counted twice, which must not cost a member.
+        let surplus = free - configuration.warmPool
         if surplus > 0 {
             for name in held.suffix(surplus) {
-                plan.discard.append((name, "the warm pool holds \(pool), more than its size \(configuration.warmPool)"))
+                plan.discard.append((name, "the warm pool holds \(free), more than its size \(configuration.warmPool)"))
             }
             plan.warm -= surplus
         }
@@ -251,12 +262,14 @@ public struct ScalingPlanner: Sendable {
         where status.health == .warm && !status.isHeldWarm && !observation.inFlight.contains(status.name)
             && !observation.removing.contains(status.name)
         {
-            if status.state != .running {
+            if status.state == .crashed || status.held == true {
+                // Held, but no longer in the state it was held in (crashed, stopped, running).
                 plan.discard.append((status.name, "warm-pool member \(status.name) is \(status.state.rawValue)"))
             } else if let created = status.createdAt, observation.date.timeIntervalSince(created) > configuration.startupTimeout.seconds + 5 {
-                // Running and marked, but no task prepares it: one left by a scheduler that died
-                // while preparing or taking it.
-                plan.discard.append((status.name, "warm-pool member \(status.name) runs but was never held"))
+                // Marked but never held, and no task works on it: left by a scheduler that died
+                // while preparing it. (One being prepared is in flight from its creation, and
+                // younger than the startup timeout before that.)
+                plan.discard.append((status.name, "warm-pool member \(status.name) was never held"))
             }
         }
     }

@@ -60,7 +60,7 @@ public struct TraceSimulator: Sendable {
         /// Seconds in which fewer instances served than the demand.
         public var underProvisionedSeconds: Double
         public var metrics: ElasticityMetrics
-        /// Held warm-pool member times seconds (not in `--json`, whose keys are fixed).
+        /// Warm-pool member times seconds, preparing or held (not in `--json`, whose keys are fixed).
         public var warmSeconds = 0.0
 
         enum CodingKeys: String, CodingKey {
@@ -120,7 +120,7 @@ public struct TraceSimulator: Sendable {
                 $0.warm
                     ? InstanceStatus(
                         name: $0.name, endpoint: nil, state: now >= $0.readyAt ? .paused : .running, health: .warm, origin: .created,
-                        createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0, warm: .paused)
+                        createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0, warm: .paused, held: now >= $0.readyAt)
                     : InstanceStatus(
                         name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
                         createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0)
@@ -128,7 +128,8 @@ public struct TraceSimulator: Sendable {
             let observation = ScalingPlanner.Observation(
                 now: now, date: epoch.addingTimeInterval(now), instances: statuses,
                 window: window.summary, busy: now < busyUntil, lastAction: lastAction,
-                lastDesired: lastDesired, preparing: instances.filter { $0.warm && now < $0.readyAt }.count)
+                lastDesired: lastDesired, preparing: instances.filter { $0.warm && now < $0.readyAt }.count,
+                inFlight: Set(instances.filter { $0.warm && now < $0.readyAt }.map(\.name)))
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
             switch plan.work {
@@ -165,8 +166,10 @@ public struct TraceSimulator: Sendable {
                     SimulatedInstance(name: "web_vm\(nextNumber)", createdAt: now, readyAt: now + configuration.startup, warm: true))
                 nextNumber += 1
             }
+            instances.removeAll { member in plan.discard.contains { $0.name == member.name } }
             let members = instances.filter(\.warm).count
-            warmSeconds += Double(instances.filter { $0.warm && now >= $0.readyAt }.count) * step
+            // Members cost from their creation: preparing ones too.
+            warmSeconds += Double(members) * step
             let inService = instances.filter { !$0.warm && now >= $0.readyAt }.count
             let pending = instances.count - members - inService
             tally.add(rate: rate, inService: inService, pending: pending, span: step)
