@@ -53,6 +53,13 @@ public final class Domain: @unchecked Sendable {
         try xml([.inactive, .secure])
     }
 
+    /// The most memory the domain may use, in KiB (`virDomainGetMaxMemory`).
+    public func maxMemoryKiB() throws(LibvirtError) -> UInt64 {
+        let memory = virDomainGetMaxMemory(pointer)
+        if memory == 0 { throw LibvirtError.last("virDomainGetMaxMemory") }
+        return UInt64(memory)
+    }
+
     /// Starts a defined domain.
     public func start() throws(LibvirtError) {
         try check(virDomainCreate(pointer), "virDomainCreate")

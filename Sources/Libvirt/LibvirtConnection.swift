@@ -35,6 +35,13 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// Whether the connection is still usable (the daemon did not go away).
     public var isAlive: Bool { virConnectIsAlive(pointer) == 1 }
 
+    /// The host's free memory in bytes (`virNodeGetFreeMemory`).
+    public func freeMemory() throws(LibvirtError) -> UInt64 {
+        let free = virNodeGetFreeMemory(pointer)
+        if free == 0, let error = LibvirtError.lastIfAny("virNodeGetFreeMemory") { throw error }
+        return free
+    }
+
     // MARK: Domains
 
     /// Looks up a domain by name; throws ``LibvirtError/Code/noDomain`` when there is none.

@@ -26,6 +26,12 @@ public struct LibvirtError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Reads and clears the calling thread's last libvirt error.
     ///
     /// Call it right after the failing call, on the same thread.
+    /// The thread's last error, if libvirt set one (for calls whose failure value is also a
+    /// valid result, like 0 bytes free).
+    public static func lastIfAny(_ operation: String) -> LibvirtError? {
+        virGetLastError() == nil ? nil : last(operation)
+    }
+
     public static func last(_ operation: String) -> LibvirtError {
         guard let error = virGetLastError() else {
             return LibvirtError(code: .unknown, domain: 0, message: "\(operation) failed", operation: operation)

@@ -17,6 +17,8 @@ public struct Instance: Sendable, Hashable, Codable {
     /// A member whose hold completed (paused or saved): ready to take. A member that is not
     /// held is being prepared, taken or returned, or was left half-way by a crash.
     public var held = false
+    /// The libvirt host it runs on, when the provider manages several (its label: URI or alias).
+    public var host: String?
 
     public init(
         name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil, warm: WarmState? = nil,
@@ -34,7 +36,7 @@ public struct Instance: Sendable, Hashable, Codable {
 
 extension Instance {
     enum CodingKeys: String, CodingKey {
-        case name, endpoint, state, origin, createdAt, warm, held
+        case name, endpoint, state, origin, createdAt, warm, held, host
     }
 
     public init(from decoder: any Decoder) throws {
@@ -44,6 +46,7 @@ extension Instance {
             state: try container.decode(InstanceState.self, forKey: .state), origin: try container.decode(InstanceOrigin.self, forKey: .origin),
             createdAt: try container.decodeIfPresent(Date.self, forKey: .createdAt), warm: try container.decodeIfPresent(WarmState.self, forKey: .warm),
             held: try container.decodeIfPresent(Bool.self, forKey: .held) ?? false)
+        host = try container.decodeIfPresent(String.self, forKey: .host)
     }
 }
 

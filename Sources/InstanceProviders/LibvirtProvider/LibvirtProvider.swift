@@ -42,6 +42,19 @@ public final class LibvirtProvider: InstanceProvider {
     }
 
     /// Whether the template domain exists (and so this provider can scale).
+    /// Whether the connection still works (the daemon did not go away).
+    public var isConnected: Bool { connection.isAlive }
+
+    /// The host's free memory and the template's, in KiB, for placement; nil where libvirt does
+    /// not say (the test driver knows no free memory).
+    public func resources() async throws -> (freeKiB: UInt64?, templateKiB: UInt64?) {
+        try await executor.run { [connection, configuration] in
+            let free = (try? connection.freeMemory()).flatMap { $0 > 0 ? $0 / 1024 : nil }
+            let template = try connection.domainIfExists(named: configuration.template).flatMap { try? $0.maxMemoryKiB() }
+            return (free, template)
+        }
+    }
+
     public func templateExists() async throws -> Bool {
         try await executor.run { [connection, configuration] in
             try connection.domainIfExists(named: configuration.template) != nil

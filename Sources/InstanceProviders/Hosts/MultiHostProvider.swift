@@ -1,0 +1,195 @@
+import AutoscalerAPI
+import Foundation
+import Logging
+import Synchronization
+
+/// Instances on several libvirt hosts (`--uri` given more than once): one ``LibvirtProvider`` per
+/// host, connected when first needed and reconnected with a back-off after it fails, new
+/// instances placed by a ``Placement`` rule, names unique across the hosts, every instance
+/// labelled with its host.
+///
+/// A host that does not answer is left out of the listing (its instances are not seen, so the
+/// scheduler makes up for them elsewhere) and retried every few seconds.
+public final class MultiHostProvider: InstanceProvider {
+    /// One host: a label for logs and the API, and its provider's settings (URI, template, ...).
+    public struct Host: Sendable {
+        public var label: String
+        public var configuration: LibvirtProvider.Configuration
+
+        public init(label: String? = nil, configuration: LibvirtProvider.Configuration) {
+            self.label = label ?? configuration.uri
+            self.configuration = configuration
+        }
+    }
+
+    public let hosts: [Host]
+    public let placement: Placement
+    let naming: InstanceNaming
+    let logger: Logger
+
+    private enum Connection {
+        case connected(LibvirtProvider)
+        case failed(retryAt: ContinuousClock.Instant, backoff: Duration, error: String)
+    }
+    private let connections = Mutex<[String: Connection]>([:])
+    /// Names being created: taken on every host until their domain exists.
+    private let reserved = Mutex<Set<String>>([])
+    /// Which host each instance was last seen on.
+    private let owners = Mutex<[String: String]>([:])
+
+    public var summary: String {
+        "libvirt on \(hosts.count) hosts (\(hosts.map(\.label).joined(separator: ", "))), placement \(placement.rule.rawValue)"
+    }
+
+    public init(hosts: [Host], placement: Placement = Placement(), naming: InstanceNaming = InstanceNaming(), logger: Logger) throws {
+        guard !hosts.isEmpty else { throw AutoscalerError.provider("no libvirt host given") }
+        guard Set(hosts.map(\.label)).count == hosts.count else { throw AutoscalerError.provider("a libvirt host is given twice") }
+        self.hosts = hosts
+        self.placement = placement
+        self.naming = naming
+        self.logger = logger
+    }
+
+    /// The host's provider; nil while it cannot be reached (retried after a back-off doubling
+    /// from 1 s to 30 s).
+    func provider(_ host: Host) async -> LibvirtProvider? {
+        let now = ContinuousClock.now
+        let current = connections.withLock { $0[host.label] }
+        switch current {
+        case .connected(let provider) where provider.isConnected:
+            return provider
+        case .failed(let retryAt, _, _) where now < retryAt:
+            return nil
+        default:
+            break
+        }
+        do {
+            let provider = try await LibvirtProvider(configuration: host.configuration, logger: logger)
+            connections.withLock { $0[host.label] = .connected(provider) }
+            if case .failed = current { logger.info("libvirt host reachable again", metadata: ["host": "\(host.label)"]) }
+            return provider
+        } catch {
+            let backoff: Duration
+            if case .failed(_, let last, _) = current { backoff = min(.seconds(30), last * 2) } else { backoff = .seconds(1) }
+            connections.withLock { $0[host.label] = .failed(retryAt: now + backoff, backoff: backoff, error: "\(error)") }
+            logger.warning("libvirt host unreachable", metadata: ["host": "\(host.label)", "error": "\(error)", "retry_in": "\(backoff)"])
+            return nil
+        }
+    }
+
+    /// Every reachable host's instances, each labelled with its host.
+    public func instances() async throws -> [Instance] {
+        let listed = try await listing()
+        if listed.allSatisfy({ $0.instances == nil }) {
+            throw AutoscalerError.hypervisorUnavailable(uri: hosts.map(\.label).joined(separator: ", "), reason: "no libvirt host answers")
+        }
+        return listed.flatMap { $0.instances ?? [] }
+    }
+
+    /// Per host, in the order given: its instances, or nil when it cannot be reached.
+    private func listing() async throws -> [(host: Host, instances: [Instance]?)] {
+        let results = await withTaskGroup(of: (Int, [Instance]?).self) { group in
+            for (index, host) in hosts.enumerated() {
+                group.addTask {
+                    guard let provider = await self.provider(host) else { return (index, nil) }
+                    do {
+                        return (index, try await provider.instances().map { instance in
+                            var instance = instance
+                            instance.host = host.label
+                            return instance
+                        })
+                    } catch {
+                        self.connections.withLock { $0[host.label] = nil }  // reconnect next time
+                        self.logger.warning("cannot list instances", metadata: ["host": "\(host.label)", "error": "\(error)"])
+                        return (index, nil)
+                    }
+                }
+            }
+            var byIndex: [Int: [Instance]?] = [:]
+            for await (index, instances) in group { byIndex[index] = instances }
+            return byIndex
+        }
+        let listed = hosts.enumerated().map { (host: $0.element, instances: results[$0.offset] ?? nil) }
+        owners.withLock { owners in
+            for (host, instances) in listed { for instance in instances ?? [] { owners[instance.name] = host.label } }
+        }
+        return listed
+    }
+
+    /// The provider of the host the named instance is on.
+    private func owner(of name: String) async throws -> LibvirtProvider {
+        if let label = owners.withLock({ $0[name] }), let host = hosts.first(where: { $0.label == label }), let provider = await provider(host),
+            (try? await provider.instance(named: name)) != nil
+        {
+            return provider
+        }
+        for (host, instances) in try await listing() where instances?.contains(where: { $0.name == name }) == true {
+            if let provider = await provider(host) { return provider }
+        }
+        throw AutoscalerError.notFound(name)
+    }
+
+    public func instance(named name: String) async throws -> Instance {
+        let provider = try await owner(of: name)
+        var instance = try await provider.instance(named: name)
+        instance.host = owners.withLock { $0[name] }
+        return instance
+    }
+
+    /// Places the new instance by the rule, on a host that answers and fits it.
+    public func create(name: String?, warm: WarmState?) async throws -> Instance {
+        if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
+        let listed = try await listing()
+        var loads: [HostLoad] = []
+        for (host, instances) in listed {
+            var load = HostLoad(name: host.label, instances: instances?.filter { $0.origin == .created }.count ?? 0, reachable: instances != nil)
+            if instances != nil, let provider = await provider(host), let resources = try? await provider.resources() {
+                load.freeMemoryKiB = resources.freeKiB
+                load.templateMemoryKiB = resources.templateKiB
+            }
+            loads.append(load)
+        }
+        guard let label = placement.hostForNewInstance(loads), let host = hosts.first(where: { $0.label == label }),
+            let provider = await provider(host)
+        else {
+            throw AutoscalerError.provider(
+                "no libvirt host can take a new instance (\(loads.map { "\($0.name): \($0.reachable ? "\($0.instances) of ours" : "unreachable")" }.joined(separator: ", ")))")
+        }
+        let taken = Set(listed.flatMap { $0.instances ?? [] }.map(\.name))
+        let chosen = try reserved.withLock { reserved -> String in
+            let chosen = name ?? naming.nextName(notIn: taken.union(reserved))
+            if taken.contains(chosen) || reserved.contains(chosen) { throw AutoscalerError.nameTaken(chosen) }
+            reserved.insert(chosen)
+            return chosen
+        }
+        defer { reserved.withLock { _ = $0.remove(chosen) } }
+        var instance = try await provider.create(name: chosen, warm: warm)
+        instance.host = label
+        owners.withLock { $0[chosen] = label }
+        logger.info("placed", metadata: ["instance": "\(chosen)", "host": "\(label)", "rule": "\(placement.rule.rawValue)"])
+        return instance
+    }
+
+    public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {
+        try await owner(of: instance.name).waitUntilServing(instance, timeout: timeout)
+    }
+
+    public func stop(name: String, timeout: Duration) async throws {
+        try await owner(of: name).stop(name: name, timeout: timeout)
+    }
+
+    public func delete(name: String) async throws {
+        try await owner(of: name).delete(name: name)
+        owners.withLock { _ = $0.removeValue(forKey: name) }
+    }
+
+    public func hold(name: String, as state: WarmState) async throws {
+        try await owner(of: name).hold(name: name, as: state)
+    }
+
+    public func release(name: String) async throws -> Instance {
+        var instance = try await owner(of: name).release(name: name)
+        instance.host = owners.withLock { $0[name] }
+        return instance
+    }
+}
