@@ -11,8 +11,17 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     @Option(help: "Instances to manage: auto (libvirt when the URI connects and the template exists, else process), libvirt or process.")
     public var provider: ProviderKind = .auto
 
-    @Option(help: "libvirt connection URI.")
-    public var uri = LibvirtProvider.Configuration().uri
+    @Option(name: .customLong("uri"), help: "libvirt connection URI; give it once per host for several hosts (default qemu:///system).")
+    public var uris: [String] = []
+
+    @Option(help: "How new instances are placed over several hosts: spread (fewest of ours), pack (fill each to --host-max) or memory (most free).")
+    public var placement: PlacementRule = .spread
+
+    @Option(help: "Most of our instances on one host (default: no limit).")
+    public var hostMax: Int?
+
+    /// The first (or only) libvirt URI.
+    public var uri: String { uris.first ?? LibvirtProvider.Configuration().uri }
 
     @Option(help: "Template domain that new VMs are cloned from (must be shut off).")
     public var template = LibvirtProvider.Configuration().template
@@ -31,6 +40,12 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    public func validate() throws {
+        if let hostMax, hostMax < 1 { throw ValidationError("--host-max must be ≥ 1") }
+        if Set(uris).count != uris.count { throw ValidationError("a --uri is given twice") }
+        if uris.count > 1 && provider == .process { throw ValidationError("several --uri need the libvirt provider") }
+    }
+
     public var libvirtConfiguration: LibvirtProvider.Configuration {
         LibvirtProvider.Configuration(uri: uri, template: template, naming: InstanceNaming(prefix: namePrefix), diskMode: disk)
     }
@@ -42,9 +57,19 @@ public struct ProviderOptions: ParsableArguments, Sendable {
         return configuration
     }
 
-    /// Connects the chosen provider.
+    /// Connects the chosen provider; several `--uri` make a ``MultiHostProvider`` over them.
     public func makeProvider(logger: Logger) async throws -> any InstanceProvider {
-        try await ProviderFactory.make(provider, libvirt: libvirtConfiguration, process: processConfiguration, logger: logger)
+        if uris.count > 1 {
+            let hosts = uris.map { uri in
+                var configuration = libvirtConfiguration
+                configuration.uri = uri
+                return MultiHostProvider.Host(configuration: configuration)
+            }
+            return try MultiHostProvider(
+                hosts: hosts, placement: Placement(rule: placement, hostMaximum: hostMax), naming: InstanceNaming(prefix: namePrefix),
+                logger: logger)
+        }
+        return try await ProviderFactory.make(provider, libvirt: libvirtConfiguration, process: processConfiguration, logger: logger)
     }
 
     /// The provider, with the balancer at `balancerURL` (if any) kept in step; the admin token is
@@ -60,6 +85,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 extension ProviderKind: ExpressibleByArgument {}
 extension LibvirtProvider.DiskMode: ExpressibleByArgument {}
 extension WarmState: ExpressibleByArgument {}
+extension PlacementRule: ExpressibleByArgument {}
 
 extension AutoscalerError: ReportableError {
     public var commandLineMessage: String { description }

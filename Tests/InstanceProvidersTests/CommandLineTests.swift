@@ -53,6 +53,21 @@ struct CommandLineTests {
         #expect(both.status == 64 && both.stderr.contains("--warm and --from-pool exclude each other"))
     }
 
+    @Test func severalHostsFromTheCommandLine() async throws {
+        let directory = stateDirectory()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let first = try MultiHostProviderTests.node(directory, "a"), second = try MultiHostProviderTests.node(directory, "b")
+        // Pack puts it on the first host given. (Each process opens its own test-driver state, so
+        // one clone per command.)
+        let up = try await Self.run(
+            "scale-up", ["--provider", "libvirt", "--uri", first, "--uri", second, "--template", "tpl", "--placement", "pack", "--json", "--log-level", "error"])
+        #expect(up.status == 0 && up.stdout.contains(#""host":"test:"#) && up.stdout.contains(#"a.xml""#), "\(up.stdout) \(up.stderr)")
+        let twice = try await Self.run("scale-up", ["--uri", first, "--uri", first])
+        #expect(twice.status == 64 && twice.stderr.contains("a --uri is given twice"), "\(twice.stderr)")
+        let zero = try await Self.run("scale-up", ["--uri", first, "--uri", second, "--host-max", "0"])
+        #expect(zero.status == 64 && zero.stderr.contains("--host-max must be ≥ 1"))
+    }
+
     @Test(arguments: [
         (["--provider", "libvirt", "--uri", "qemu:///system?socket=/nonexistent/sock"], Int32(3), "libvirtd -d"),
         (["--provider", "libvirt", "--uri", "test:///default", "--template", "nope"], 4, "template domain 'nope' does not exist"),

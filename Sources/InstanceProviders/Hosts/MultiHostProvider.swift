@@ -155,7 +155,9 @@ public final class MultiHostProvider: InstanceProvider {
             throw AutoscalerError.provider(
                 "no libvirt host can take a new instance (\(loads.map { "\($0.name): \($0.reachable ? "\($0.instances) of ours" : "unreachable")" }.joined(separator: ", ")))")
         }
-        let taken = Set(listed.flatMap { $0.instances ?? [] }.map(\.name))
+        // Names listed, being created, or made since the listing (a listing taken before a
+        // concurrent create finished does not show its name yet).
+        let taken = Set(listed.flatMap { $0.instances ?? [] }.map(\.name)).union(owners.withLock { Set($0.keys) })
         let chosen = try reserved.withLock { reserved -> String in
             let chosen = name ?? naming.nextName(notIn: taken.union(reserved))
             if taken.contains(chosen) || reserved.contains(chosen) { throw AutoscalerError.nameTaken(chosen) }
@@ -165,7 +167,7 @@ public final class MultiHostProvider: InstanceProvider {
         defer { reserved.withLock { _ = $0.remove(chosen) } }
         var instance = try await provider.create(name: chosen, warm: warm)
         instance.host = label
-        owners.withLock { $0[chosen] = label }
+        owners.withLock { $0[chosen] = label }  // before the reservation ends
         logger.info("placed", metadata: ["instance": "\(chosen)", "host": "\(label)", "rule": "\(placement.rule.rawValue)"])
         return instance
     }

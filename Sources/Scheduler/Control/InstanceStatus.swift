@@ -29,14 +29,17 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var warm: WarmState?
     /// A member whose hold completed: ready to take.
     public var held: Bool?
+    /// The libvirt host it runs on, when there are several.
+    public var host: String?
     /// Requests the balancer sent it (since it was registered).
     public var requestsTotal: Int
     public var inFlight: Int
 
     package init(
         name: String, endpoint: String?, state: InstanceState, health: Health, origin: InstanceOrigin, createdAt: Date?,
-        requestsTotal: Int, inFlight: Int, warm: WarmState? = nil, held: Bool? = nil
+        requestsTotal: Int, inFlight: Int, warm: WarmState? = nil, held: Bool? = nil, host: String? = nil
     ) {
+        self.host = host
         self.warm = warm
         self.held = warm == nil ? nil : (held ?? false)
         self.name = name
@@ -84,6 +87,6 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         return InstanceStatus(
             name: instance.name, endpoint: instance.endpoint?.description, state: instance.state, health: health,
             origin: instance.origin, createdAt: instance.createdAt, requestsTotal: backend?.requestsTotal ?? 0,
-            inFlight: backend?.inFlight ?? 0, warm: instance.warm, held: instance.held)
+            inFlight: backend?.inFlight ?? 0, warm: instance.warm, held: instance.held, host: instance.host)
     }
 }

@@ -90,7 +90,9 @@ extension Scheduler {
     private func addInstance() async -> Instance? {
         do {
             let instance = try await actions.add(timeout: configuration.startupTimeout)
-            record(.register, instance: instance.name, reason: "serves at \(instance.endpoint.map { "\($0)" } ?? "?")")
+            record(
+                .register, instance: instance.name,
+                reason: "serves at \(instance.endpoint.map { "\($0)" } ?? "?")" + (instance.host.map { " on host \($0)" } ?? ""))
             return instance
         } catch {
             record(.failure, reason: "scale up failed (anything made was removed): \(error)")

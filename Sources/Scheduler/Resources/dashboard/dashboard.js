@@ -123,6 +123,9 @@ function cell(row, text, className) {
 function drawInstances() {
   const body = $("instances").querySelector("tbody");
   body.replaceChildren();
+  // The host column only when instances run on several hosts.
+  const hosts = state.instances.some((instance) => instance.host);
+  $("host-column").hidden = !hosts;
   for (const instance of state.instances) {
     const row = document.createElement("tr");
     cell(row, instance.name);
@@ -132,6 +135,7 @@ function drawInstances() {
     cell(row, String(instance.requestsTotal));
     cell(row, age(instance.createdAt));
     cell(row, instance.origin);
+    if (hosts) cell(row, instance.host || "–");
     body.appendChild(row);
   }
 }
