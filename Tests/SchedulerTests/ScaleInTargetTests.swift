@@ -35,6 +35,23 @@ struct ScaleInTargetTests {
         #expect(InstanceStatus.scaleInTarget(statuses.filter { $0.origin == .found }) == nil)
     }
 
+    @Test func severalHostsShrinkWhereThePlacementSays() {
+        let now = Date()
+        // h1: web_vm1, web_vm2, web_vm3 (the newest of all); h2: web_vm4, web_vm5.
+        var statuses = (1...5).map { Self.status($0, createdAt: now.addingTimeInterval(Double($0 == 3 ? 100 : $0))) }
+        for index in statuses.indices { statuses[index].host = index < 3 ? "h1" : "h2" }
+        // Spread takes from the host with the most of ours (h1), its newest.
+        #expect(InstanceStatus.scaleInTarget(statuses, placement: Placement(rule: .spread), hostOrder: ["h1", "h2"])?.name == "web_vm3")
+        // Pack empties the least full host first (h2), its newest.
+        #expect(InstanceStatus.scaleInTarget(statuses, placement: Placement(rule: .pack), hostOrder: ["h1", "h2"])?.name == "web_vm5")
+        // Without a placement: the newest anywhere.
+        #expect(InstanceStatus.scaleInTarget(statuses)?.name == "web_vm3")
+        // A tie (2 and 2 once web_vm3 drains): spread takes from the host given last.
+        statuses[2].health = .draining
+        #expect(InstanceStatus.scaleInTarget(statuses, placement: Placement(rule: .spread), hostOrder: ["h1", "h2"])?.name == "web_vm5")
+        #expect(InstanceStatus.scaleInTarget(statuses, placement: Placement(rule: .spread), hostOrder: ["h2", "h1"])?.name == "web_vm2")
+    }
+
     @Test func ageOrdersByTimeThenNumber() {
         let now = Date()
         #expect(InstanceAge(createdAt: now, name: "web_vm9") < InstanceAge(createdAt: now, name: "web_vm10"))

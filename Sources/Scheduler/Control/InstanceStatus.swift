@@ -56,9 +56,26 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     public var age: InstanceAge { InstanceAge(createdAt: createdAt, name: name) }
 
     /// The instance a scale-in removes: the newest the autoscaler created that is not leaving
-    /// already nor in the warm pool; found instances are never removed.
-    package static func scaleInTarget(_ statuses: [InstanceStatus]) -> InstanceStatus? {
-        statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }.max { $0.age < $1.age }
+    /// already nor in the warm pool; found instances are never removed. With several hosts and a
+    /// `placement`, the newest on the host its rule shrinks (the one with the most of ours for
+    /// spread, the least full for pack), ties going by `hostOrder` (the order of `--uri`).
+    package static func scaleInTarget(_ statuses: [InstanceStatus], placement: Placement? = nil, hostOrder: [String] = []) -> InstanceStatus? {
+        let candidates = statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }
+        if let placement, candidates.contains(where: { $0.host != nil }) {
+            var order: [String] = []
+            var counts: [String: Int] = [:]
+            for status in statuses where status.origin == .created {
+                guard let host = status.host else { continue }
+                if counts[host] == nil { order.append(host) }
+                counts[host, default: 0] += candidates.contains { $0.name == status.name } ? 1 : 0
+            }
+            let ranked = order.sorted { (hostOrder.firstIndex(of: $0) ?? .max, $0) < (hostOrder.firstIndex(of: $1) ?? .max, $1) }
+            let loads = ranked.map { HostLoad(name: $0, instances: counts[$0] ?? 0) }
+            if let host = placement.hostToShrink(loads) {
+                return candidates.filter { $0.host == host }.max { $0.age < $1.age }
+            }
+        }
+        return candidates.max { $0.age < $1.age }
     }
 
     /// A warm-pool member whose hold completed and that is still in the state it was held in

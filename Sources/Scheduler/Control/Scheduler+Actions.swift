@@ -56,7 +56,9 @@ extension Scheduler {
             succeeded = made == count
         case .scaleDown(let reason, let statuses, let toPool, let startsCooldown):
             kind = "scale_down"
-            guard let target = InstanceStatus.scaleInTarget(statuses) else {
+            let hosts = provider as? MultiHostProvider
+            guard let target = InstanceStatus.scaleInTarget(statuses, placement: hosts?.placement, hostOrder: hosts?.hosts.map(\.label) ?? [])
+            else {
                 record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
                 break
             }
