@@ -52,6 +52,29 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // A placement decision over 10 hosts of 100 instances each: count ours per host from the
+    // listing, place a new one, and pick the scale-in target on the host the rule shrinks.
+    Benchmark("placement, 10 hosts x 100 instances", configuration: .init(metrics: metrics, scalingFactor: .one)) { benchmark in
+        let statuses = (1...1000).map { number in
+            var status = InstanceStatus.make(
+                Instance(name: "web_vm\(number)", endpoint: nil, state: .running, origin: .created, createdAt: Date(timeIntervalSince1970: Double(number))),
+                backend: nil)
+            status.host = "h\(number % 10)"
+            return status
+        }
+        let order = (0..<10).map { "h\($0)" }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            for rule in PlacementRule.allCases {
+                let placement = Placement(rule: rule, hostMaximum: 150)
+                var counts: [String: Int] = [:]
+                for status in statuses { counts[status.host!, default: 0] += 1 }
+                blackHole(placement.hostForNewInstance(order.map { HostLoad(name: $0, instances: counts[$0] ?? 0, freeMemoryKiB: 8_000_000, templateMemoryKiB: 65_536) }))
+                blackHole(InstanceStatus.scaleInTarget(statuses, placement: placement, hostOrder: order))
+            }
+        }
+    }
+
     for (algorithm, count) in [(BalanceAlgorithm.roundrobin, 2), (.roundrobin, 1000), (.p2c, 1000), (.leastconn, 1000)] {
         Benchmark("pick backend, \(algorithm) of \(count)") { benchmark in
             let pool = BackendPool(algorithm: algorithm)

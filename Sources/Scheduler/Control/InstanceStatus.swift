@@ -62,13 +62,10 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     package static func scaleInTarget(_ statuses: [InstanceStatus], placement: Placement? = nil, hostOrder: [String] = []) -> InstanceStatus? {
         let candidates = statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }
         if let placement, candidates.contains(where: { $0.host != nil }) {
-            var order: [String] = []
+            // Hosts without a candidate cannot be shrunk: only the candidates' hosts count.
             var counts: [String: Int] = [:]
-            for status in statuses where status.origin == .created {
-                guard let host = status.host else { continue }
-                if counts[host] == nil { order.append(host) }
-                counts[host, default: 0] += candidates.contains { $0.name == status.name } ? 1 : 0
-            }
+            for status in candidates { if let host = status.host { counts[host, default: 0] += 1 } }
+            let order = Array(counts.keys)
             let ranked = order.sorted { (hostOrder.firstIndex(of: $0) ?? .max, $0) < (hostOrder.firstIndex(of: $1) ?? .max, $1) }
             let loads = ranked.map { HostLoad(name: $0, instances: counts[$0] ?? 0) }
             if let host = placement.hostToShrink(loads) {
