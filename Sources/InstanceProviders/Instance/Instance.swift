@@ -48,6 +48,19 @@ extension Instance {
             held: try container.decodeIfPresent(Bool.self, forKey: .held) ?? false)
         host = try container.decodeIfPresent(String.self, forKey: .host)
     }
+
+    /// `warm` and `held` only for warm-pool members, `host` only with several hosts.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(endpoint, forKey: .endpoint)
+        try container.encode(state, forKey: .state)
+        try container.encode(origin, forKey: .origin)
+        try container.encodeIfPresent(createdAt, forKey: .createdAt)
+        try container.encodeIfPresent(warm, forKey: .warm)
+        if warm != nil { try container.encode(held, forKey: .held) }
+        try container.encodeIfPresent(host, forKey: .host)
+    }
 }
 
 /// The run state of an ``Instance`` as its provider sees it (not its HTTP health).
