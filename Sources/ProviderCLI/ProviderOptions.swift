@@ -20,6 +20,9 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     @Option(help: "Most of our instances on one host (default: no limit).")
     public var hostMax: Int?
 
+    @Option(help: "Seconds a host that stopped answering keeps its instances before they count as lost (default 30).")
+    public var hostTimeout: Double = 30
+
     /// The first (or only) libvirt URI.
     public var uri: String { uris.first ?? LibvirtProvider.Configuration().uri }
 
@@ -42,6 +45,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         if let hostMax, hostMax < 1 { throw ValidationError("--host-max must be ≥ 1") }
+        guard hostTimeout >= 0, hostTimeout.isFinite else { throw ValidationError("--host-timeout must be a number of seconds ≥ 0") }
         if Set(uris).count != uris.count { throw ValidationError("a --uri is given twice") }
         if uris.count > 1 && provider == .process { throw ValidationError("several --uri need the libvirt provider") }
     }
@@ -67,7 +71,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
             }
             return try MultiHostProvider(
                 hosts: hosts, placement: Placement(rule: placement, hostMaximum: hostMax), naming: InstanceNaming(prefix: namePrefix),
-                logger: logger)
+                hostTimeout: .milliseconds(Int64(hostTimeout * 1000)), logger: logger)
         }
         return try await ProviderFactory.make(provider, libvirt: libvirtConfiguration, process: processConfiguration, logger: logger)
     }

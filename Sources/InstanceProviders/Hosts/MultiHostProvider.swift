@@ -8,8 +8,10 @@ import Synchronization
 /// instances placed by a ``Placement`` rule, names unique across the hosts, every instance
 /// labelled with its host.
 ///
-/// A host that does not answer is left out of the listing (its instances are not seen, so the
-/// scheduler makes up for them elsewhere) and retried every few seconds.
+/// A host that does not answer keeps its instances, in state `unknown`, for `hostTimeout` (a
+/// blip replaces nothing; their guests may still serve), then is left out of the listing (the
+/// scheduler makes up for its instances elsewhere) until it answers again; see
+/// ``HostReachability``. It is retried every few seconds.
 public final class MultiHostProvider: InstanceProvider {
     /// One host: a label for logs and the API, and its provider's settings (URI, template, ...).
     public struct Host: Sendable {
@@ -36,18 +38,28 @@ public final class MultiHostProvider: InstanceProvider {
     private let reserved = Mutex<Set<String>>([])
     /// Which host each instance was last seen on.
     private let owners = Mutex<[String: String]>([:])
+    /// Seconds a silent host keeps its instances (default 30).
+    public let hostTimeout: Duration
+    private let reachability: Mutex<[String: HostReachability]>
+    private static let epoch = ContinuousClock.now
 
     public var summary: String {
         "libvirt on \(hosts.count) hosts (\(hosts.map(\.label).joined(separator: ", "))), placement \(placement.rule.rawValue)"
     }
 
-    public init(hosts: [Host], placement: Placement = Placement(), naming: InstanceNaming = InstanceNaming(), logger: Logger) throws {
+    public init(
+        hosts: [Host], placement: Placement = Placement(), naming: InstanceNaming = InstanceNaming(), hostTimeout: Duration = .seconds(30),
+        logger: Logger
+    ) throws {
         guard !hosts.isEmpty else { throw AutoscalerError.provider("no libvirt host given") }
         guard Set(hosts.map(\.label)).count == hosts.count else { throw AutoscalerError.provider("a libvirt host is given twice") }
         self.hosts = hosts
         self.placement = placement
         self.naming = naming
         self.logger = logger
+        self.hostTimeout = hostTimeout
+        let timeout = Double(hostTimeout.components.seconds) + Double(hostTimeout.components.attoseconds) / 1e18
+        self.reachability = Mutex(Dictionary(uniqueKeysWithValues: hosts.map { ($0.label, HostReachability(timeout: timeout)) }))
     }
 
     /// The host's provider; nil while it cannot be reached (retried after a back-off doubling
@@ -83,11 +95,12 @@ public final class MultiHostProvider: InstanceProvider {
         if listed.allSatisfy({ $0.instances == nil }) {
             throw AutoscalerError.hypervisorUnavailable(uri: hosts.map(\.label).joined(separator: ", "), reason: "no libvirt host answers")
         }
-        return listed.flatMap { $0.instances ?? [] }
+        return listed.flatMap(\.report)
     }
 
-    /// Per host, in the order given: its instances, or nil when it cannot be reached.
-    private func listing() async throws -> [(host: Host, instances: [Instance]?)] {
+    /// Per host, in the order given: its instances as listed (nil when it cannot be reached), and
+    /// what to report of it (the last listing, state unknown, while it is silent).
+    private func listing() async throws -> [(host: Host, instances: [Instance]?, report: [Instance])] {
         let results = await withTaskGroup(of: (Int, [Instance]?).self) { group in
             for (index, host) in hosts.enumerated() {
                 group.addTask {
@@ -109,9 +122,18 @@ public final class MultiHostProvider: InstanceProvider {
             for await (index, instances) in group { byIndex[index] = instances }
             return byIndex
         }
-        let listed = hosts.enumerated().map { (host: $0.element, instances: results[$0.offset] ?? nil) }
+        let now = (ContinuousClock.now - Self.epoch)
+        let seconds = Double(now.components.seconds) + Double(now.components.attoseconds) / 1e18
+        let listed = hosts.enumerated().map { index, host in
+            let instances = results[index] ?? nil
+            let (report, event) = reachability.withLock { all in
+                instances.map { all[host.label]!.listed($0, now: seconds) } ?? all[host.label]!.failed(now: seconds)
+            }
+            if let event { log(event, host: host.label) }
+            return (host: host, instances: instances, report: report)
+        }
         owners.withLock { owners in
-            for (host, instances) in listed { for instance in instances ?? [] { owners[instance.name] = host.label } }
+            for (host, instances, _) in listed { for instance in instances ?? [] { owners[instance.name] = host.label } }
         }
         return listed
     }
@@ -123,7 +145,7 @@ public final class MultiHostProvider: InstanceProvider {
         {
             return provider
         }
-        for (host, instances) in try await listing() where instances?.contains(where: { $0.name == name }) == true {
+        for (host, instances, _) in try await listing() where instances?.contains(where: { $0.name == name }) == true {
             if let provider = await provider(host) { return provider }
         }
         throw AutoscalerError.notFound(name)
@@ -141,7 +163,7 @@ public final class MultiHostProvider: InstanceProvider {
         if let name, !InstanceNaming.isValid(name) { throw AutoscalerError.invalidName(name) }
         let listed = try await listing()
         var loads: [HostLoad] = []
-        for (host, instances) in listed {
+        for (host, instances, _) in listed {
             var load = HostLoad(name: host.label, instances: instances?.filter { $0.origin == .created }.count ?? 0, reachable: instances != nil)
             if instances != nil, let provider = await provider(host), let resources = try? await provider.resources() {
                 load.freeMemoryKiB = resources.freeKiB
@@ -170,6 +192,17 @@ public final class MultiHostProvider: InstanceProvider {
         owners.withLock { $0[chosen] = label }  // before the reservation ends
         logger.info("placed", metadata: ["instance": "\(chosen)", "host": "\(label)", "rule": "\(placement.rule.rawValue)"])
         return instance
+    }
+
+    private func log(_ event: HostReachability.Event, host: String) {
+        switch event {
+        case .silent(let count):
+            logger.warning("libvirt host silent: its \(count) instances are kept for \(hostTimeout)", metadata: ["host": "\(host)"])
+        case .lost(let count, let after):
+            logger.error("libvirt host lost after \(Int(after)) s: its \(count) instances are given up", metadata: ["host": "\(host)"])
+        case .back(let after, let wasLost):
+            logger.notice("libvirt host back after \(Int(after)) s\(wasLost ? "; its instances are listed again" : "")", metadata: ["host": "\(host)"])
+        }
     }
 
     public func waitUntilServing(_ instance: Instance, timeout: Duration) async throws {

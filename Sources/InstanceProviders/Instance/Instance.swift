@@ -22,9 +22,10 @@ public struct Instance: Sendable, Hashable, Codable {
 
     public init(
         name: String, endpoint: Endpoint?, state: InstanceState, origin: InstanceOrigin, createdAt: Date? = nil, warm: WarmState? = nil,
-        held: Bool = false
+        held: Bool = false, host: String? = nil
     ) {
         self.held = held
+        self.host = host
         self.name = name
         self.endpoint = endpoint
         self.state = state

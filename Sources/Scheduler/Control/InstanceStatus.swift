@@ -87,6 +87,9 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
         let health: Health
         if instance.warm != nil {
             health = .warm
+        } else if instance.state == .unknown {
+            // On a host that does not answer: the balancer's checks say whether it still serves.
+            health = backend.map { $0.state == .active ? .inService : $0.state == .draining ? .draining : .unhealthy } ?? .unhealthy
         } else if instance.state != .running {
             health = .stopped
         } else if let backend {
