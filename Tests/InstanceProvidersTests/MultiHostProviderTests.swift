@@ -86,5 +86,9 @@ struct MultiHostProviderTests {
         let instance = try await provider.create(name: nil)
         #expect(instance.host == "up")
         #expect(try await provider.instances().map(\.host) == ["up"])
+        // Said once, for the scheduler's events: silent (nothing to keep: it was never listed).
+        let events = provider.takeEvents()
+        #expect(events.count == 1 && events.first?.host == "gone" && events.first?.event == .silent(instances: 0), "\(events)")
+        #expect(provider.takeEvents().isEmpty)
     }
 }

@@ -63,6 +63,16 @@ public struct HostReachability: Sendable, Equatable {
         }
     }
 
+    /// The event in words, for logs and the scheduler's events.
+    public static func describe(_ event: Event, host: String, timeout: Double) -> String {
+        switch event {
+        case .silent(let count): "host \(host) does not answer: its \(count) instances are kept for \(Int(timeout)) s"
+        case .lost(let count, let after): "host \(host) lost after \(Int(after)) s: its \(count) instances are given up and replaced elsewhere"
+        case .back(let after, let wasLost):
+            "host \(host) answers again after \(Int(after)) s" + (wasLost ? "; its instances beyond the desired count are removed" : "")
+        }
+    }
+
     private func unknown(_ instances: [Instance]) -> [Instance] {
         instances.map { instance in
             var instance = instance

@@ -41,6 +41,7 @@ public final class MultiHostProvider: InstanceProvider {
     /// Seconds a silent host keeps its instances (default 30).
     public let hostTimeout: Duration
     private let reachability: Mutex<[String: HostReachability]>
+    private let events = Mutex<[(host: String, event: HostReachability.Event)]>([])
     private static let epoch = ContinuousClock.now
 
     public var summary: String {
@@ -194,7 +195,17 @@ public final class MultiHostProvider: InstanceProvider {
         return instance
     }
 
+    /// What happened to the hosts since the last call (silent, lost, back), oldest first; the
+    /// scheduler records them as events.
+    public func takeEvents() -> [(host: String, event: HostReachability.Event)] {
+        events.withLock { events in
+            defer { events.removeAll() }
+            return events
+        }
+    }
+
     private func log(_ event: HostReachability.Event, host: String) {
+        events.withLock { $0.append((host, event)) }
         switch event {
         case .silent(let count):
             logger.warning("libvirt host silent: its \(count) instances are kept for \(hostTimeout)", metadata: ["host": "\(host)"])

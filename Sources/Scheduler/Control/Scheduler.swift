@@ -145,6 +145,17 @@ public final class Scheduler: Service, Sendable {
             setReachable(provider: false, error: error)
             return
         }
+        if let hosts = provider as? MultiHostProvider {
+            let timeout = hosts.hostTimeout.seconds
+            for (host, event) in hosts.takeEvents() {
+                record(.host, reason: HostReachability.describe(event, host: host, timeout: timeout))
+                // A lost host is back with instances that were replaced meanwhile: the group
+                // steps back to the count it had, ignoring cooldowns, as a manual request does.
+                if case .back(_, wasLost: true) = event {
+                    state.withLock { $0.manualDesired = $0.manualDesired ?? $0.desired }
+                }
+            }
+        }
         let backends = Dictionary((stats?.backends ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
         if let stats { await keepPoolInStep(instances: instances, backends: backends, stats: stats) }

@@ -32,6 +32,8 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
         case launchFromPool = "launch_from_pool"
         /// A scale-in held its drained instance in the warm pool instead of deleting it.
         case returnToPool = "return_to_pool"
+        /// A libvirt host stopped answering, was given up, or answers again.
+        case host
     }
 
     public var id: Int64?
