@@ -10,7 +10,14 @@
 #
 # Environment: AUTOSCALER_IMAGE_DIR (default /var/lib/autoscaler/images), LIBVIRT_URI
 # (default qemu:///system), AUTOSCALER_INITIAL_VMS (default "web_vm1 web_vm2"; empty for none).
+#
+#   scripts/setup-libvirt.sh --second-host
+# after the above: a second, separate libvirt host on this machine for tests of several hosts, the
+# qemu:///session daemon of the unprivileged user autoscaler2 reached over ssh on loopback
+# (openssh-server, an sshd on 127.0.0.1:2222 only, key authentication; keys in /etc/autoscaler/ssh)
+# with its own pool and template and no VMs. Prints the URI to pass as a second --uri.
 source "$(dirname "$0")/lib.sh"
+
 
 IMAGE_DIR=${AUTOSCALER_IMAGE_DIR:-/var/lib/autoscaler/images}
 URI=${LIBVIRT_URI:-qemu:///system}
@@ -22,6 +29,49 @@ NS=http://autoscaler.localhost/xmlns/instance/1
 HERE=$PWD/scripts   # lib.sh changed to the repository root
 
 virsh() { command virsh -q -c "$URI" "$@"; }
+
+if [ "${1:-}" = --second-host ]; then
+    [ "$(id -u)" -eq 0 ] || fail "--second-host makes a user and starts an sshd; run as root"
+    SECOND_USER=autoscaler2 SSH_DIR=/etc/autoscaler/ssh SSH_PORT=2222
+    KEY=$SSH_DIR/client_ed25519
+    SECOND_URI="qemu+ssh://$SECOND_USER@127.0.0.1:$SSH_PORT/session?keyfile=$KEY&no_verify=1"
+    if ! command -v sshd >/dev/null && [ ! -x /usr/sbin/sshd ]; then
+        log "installing openssh-server"
+        (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends openssh-server) >/dev/null
+    fi
+    getent passwd "$SECOND_USER" >/dev/null || useradd --create-home --shell /bin/bash "$SECOND_USER"
+    usermod -p '*' "$SECOND_USER"   # no password, but not locked: sshd refuses locked accounts
+    mkdir -p "$SSH_DIR" /run/sshd
+    [ -f "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/host_ed25519"
+    [ -f "$KEY" ] || ssh-keygen -q -t ed25519 -N '' -f "$KEY"
+    home=$(getent passwd "$SECOND_USER" | cut -d: -f6)
+    install -d -m 700 -o "$SECOND_USER" -g "$SECOND_USER" "$home/.ssh"
+    install -m 600 -o "$SECOND_USER" -g "$SECOND_USER" "$KEY.pub" "$home/.ssh/authorized_keys"
+    cat >"$SSH_DIR/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+HostKey $SSH_DIR/host_ed25519
+PidFile /run/autoscaler-sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AllowUsers $SECOND_USER
+UsePAM no
+CONF
+    if ! { [ -f /run/autoscaler-sshd.pid ] && kill -0 "$(cat /run/autoscaler-sshd.pid)" 2>/dev/null; }; then
+        log "starting sshd on 127.0.0.1:$SSH_PORT for $SECOND_USER"
+        "$(command -v sshd || echo /usr/sbin/sshd)" -f "$SSH_DIR/sshd_config"
+    fi
+    reachable() { command virsh -q -c "$SECOND_URI" list >/dev/null 2>&1; }
+    wait_for 20 "the session daemon of $SECOND_USER over ssh" reachable
+    # Its own image directory, writable by its qemu; the same kernel and initramfs as the first.
+    install -d -m 755 -o "$SECOND_USER" -g "$SECOND_USER" "$home/images"
+    for f in vmlinuz initrd.img; do install -m 644 "$IMAGE_DIR/$f" "$home/images/$f"; done
+    LIBVIRT_URI=$SECOND_URI AUTOSCALER_IMAGE_DIR=$home/images AUTOSCALER_INITIAL_VMS="" "$0" >&2
+    chown -R "$SECOND_USER:$SECOND_USER" "$home/images"
+    echo "$SECOND_URI"
+    exit 0
+fi
 
 # --- packages ---------------------------------------------------------------------------------
 PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils busybox-static cpio)

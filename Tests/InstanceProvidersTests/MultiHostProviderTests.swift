@@ -65,7 +65,7 @@ struct MultiHostProviderTests {
         await #expect(throws: AutoscalerError.self) { try await provider.create(name: nil) }
     }
 
-    @Test func concurrentCreatesOnDifferentHostsNeverShareAName() async throws {
+    @Test func concurrentCreatesNeverShareANameAndStillSpread() async throws {
         let provider = try Self.provider(hosts: 2, Placement(rule: .spread))
         try await withThrowingTaskGroup(of: Instance.self) { group in
             for _ in 0..<6 { group.addTask { try await provider.create(name: nil) } }
@@ -73,6 +73,8 @@ struct MultiHostProviderTests {
             for try await instance in group { names.append(instance.name) }
             #expect(Set(names).count == 6, "\(names.sorted())")
         }
+        // Placed at once, they spread as if one after another.
+        #expect(try await Self.perHost(provider).mapValues(\.count) == ["h1": 3, "h2": 3])
     }
 
     @Test func anUnreachableHostIsLeftOutAndNewInstancesGoElsewhere() async throws {

@@ -34,8 +34,9 @@ public final class MultiHostProvider: InstanceProvider {
         case failed(retryAt: ContinuousClock.Instant, backoff: Duration, error: String)
     }
     private let connections = Mutex<[String: Connection]>([:])
-    /// Names being created: taken on every host until their domain exists.
-    private let reserved = Mutex<Set<String>>([])
+    /// Names being created, and the host each goes to: taken on every host until their domain
+    /// exists, and counted on their host by concurrent placements.
+    private let reserved = Mutex<[String: String]>([:])
     /// Which host each instance was last seen on.
     private let owners = Mutex<[String: String]>([:])
     /// Seconds a silent host keeps its instances (default 30).
@@ -172,22 +173,27 @@ public final class MultiHostProvider: InstanceProvider {
             }
             loads.append(load)
         }
-        guard let label = placement.hostForNewInstance(loads), let host = hosts.first(where: { $0.label == label }),
-            let provider = await provider(host)
-        else {
-            throw AutoscalerError.provider(
-                "no libvirt host can take a new instance (\(loads.map { "\($0.name): \($0.reachable ? "\($0.instances) of ours" : "unreachable")" }.joined(separator: ", ")))")
-        }
         // Names listed, being created, or made since the listing (a listing taken before a
         // concurrent create finished does not show its name yet).
         let taken = Set(listed.flatMap { $0.instances ?? [] }.map(\.name)).union(owners.withLock { Set($0.keys) })
-        let chosen = try reserved.withLock { reserved -> String in
-            let chosen = name ?? naming.nextName(notIn: taken.union(reserved))
-            if taken.contains(chosen) || reserved.contains(chosen) { throw AutoscalerError.nameTaken(chosen) }
-            reserved.insert(chosen)
-            return chosen
+        // The host and the name in one step, with the creates in progress counted on their hosts:
+        // a step of several placed at once spreads like one placed after another.
+        let (chosen, label) = try reserved.withLock { reserved -> (String, String) in
+            var counted = loads
+            for index in counted.indices { counted[index].instances += reserved.values.filter { $0 == counted[index].name }.count }
+            guard let label = placement.hostForNewInstance(counted) else {
+                throw AutoscalerError.provider(
+                    "no libvirt host can take a new instance (\(counted.map { "\($0.name): \($0.reachable ? "\($0.instances) of ours" : "unreachable")" }.joined(separator: ", ")))")
+            }
+            let chosen = name ?? naming.nextName(notIn: taken.union(reserved.keys))
+            if taken.contains(chosen) || reserved[chosen] != nil { throw AutoscalerError.nameTaken(chosen) }
+            reserved[chosen] = label
+            return (chosen, label)
         }
-        defer { reserved.withLock { _ = $0.remove(chosen) } }
+        defer { reserved.withLock { _ = $0.removeValue(forKey: chosen) } }
+        guard let host = hosts.first(where: { $0.label == label }), let provider = await provider(host) else {
+            throw AutoscalerError.provider("libvirt host \(label) stopped answering")
+        }
         var instance = try await provider.create(name: chosen, warm: warm)
         instance.host = label
         owners.withLock { $0[chosen] = label }  // before the reservation ends

@@ -149,10 +149,12 @@ public final class Scheduler: Service, Sendable {
             let timeout = hosts.hostTimeout.seconds
             for (host, event) in hosts.takeEvents() {
                 record(.host, reason: HostReachability.describe(event, host: host, timeout: timeout))
-                // A lost host is back with instances that were replaced meanwhile: the group
-                // steps back to the count it had, ignoring cooldowns, as a manual request does.
-                if case .back(_, wasLost: true) = event {
-                    state.withLock { $0.manualDesired = $0.manualDesired ?? $0.desired }
+                // A host lost: its instances are replaced on the others; one back with instances
+                // replaced meanwhile: the extra ones go. Either way the group steps back to the
+                // count it had, ignoring cooldowns, as a manual request does.
+                switch event {
+                case .lost, .back(_, wasLost: true): state.withLock { $0.manualDesired = $0.manualDesired ?? $0.desired }
+                default: break
                 }
             }
         }
