@@ -63,7 +63,13 @@ public final class LibvirtProvider: InstanceProvider {
 
     public func instances() async throws -> [Instance] {
         try await executor.run { [self] in
-            try connection.domains().compactMap { domain in try instance(of: domain) }
+            try connection.domains().compactMap { domain in
+                do {
+                    return try instance(of: domain)
+                } catch let error as LibvirtError where error.code == .noDomain {
+                    return nil  // deleted between the listing and the look at it
+                }
+            }
         }
     }
 

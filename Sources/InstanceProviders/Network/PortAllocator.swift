@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Finds loopback TCP ports that nothing listens on.
 public enum PortAllocator {
@@ -26,8 +27,20 @@ public enum PortAllocator {
         return result == 0
     }
 
-    /// The lowest port in `range` that is neither `reserved` nor bound on `host`.
+    /// The lowest port in `range` that is neither `reserved` nor bound on `host`, nor handed out
+    /// in this process within the last 30 s: a port is free until the guest's qemu binds it,
+    /// and two hosts on one machine (or two clones) must not both take it meanwhile.
     public static func firstFree(in range: ClosedRange<Int>, excluding reserved: Set<Int>, host: String = "127.0.0.1") -> Int? {
-        range.first { !reserved.contains($0) && isFree($0, host: host) }
+        let now = ContinuousClock.now
+        return handedOut.withLock { handedOut in
+            handedOut = handedOut.filter { now - $0.value < .seconds(30) }
+            guard let port = range.first(where: { !reserved.contains($0) && handedOut["\(host):\($0)"] == nil && isFree($0, host: host) }) else {
+                return nil
+            }
+            handedOut["\(host):\(port)"] = now
+            return port
+        }
     }
+
+    private static let handedOut = Mutex<[String: ContinuousClock.Instant]>([:])
 }
