@@ -211,6 +211,55 @@ events | json "[e['instance'] for e in d['events'] if e['kind'] == 'adopt']" | g
 cleanup_stack
 ! ls /var/lib/libvirt/qemu/save 2>/dev/null | grep -q "web_vm" || fail "a managed save image was left: $(ls /var/lib/libvirt/qemu/save)"
 
+section "two hosts: spread over both, one lost and replaced, then back"
+second=$(scripts/setup-libvirt.sh --second-host)
+second_domains() { virsh -q -c "$second" list --all --name | sed '/^$/d' | sort; }
+before_second=$(second_domains)
+restore_second() { # its sshd back (a failure may leave it stopped), then what we made there removed
+    [ -f /run/autoscaler-sshd.pid ] && kill -0 "$(cat /run/autoscaler-sshd.pid)" 2>/dev/null || /usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
+    for vm in $(comm -13 <(echo "$before_second") <(second_domains)); do "$BIN/scale-down" --provider libvirt --uri "$second" "$vm" >/dev/null 2>&1 || true; done
+}
+at_exit restore_second
+"$BIN/loadbalancer" --port 18280 --admin-port 18281 --check-interval 1 --log-level warning 2>"$work/lb.log" &
+stack_pids+=($!)
+"$BIN/scheduler" --provider libvirt --uri "$URI" --uri "$second" --placement spread --host-timeout 10 \
+    --balancer http://127.0.0.1:18281 --api-port 18290 --min 2 --max 4 --scale-up-threshold 1000 --scale-down-threshold 0 \
+    --cooldown 2 --startup-timeout 60 --history "$work/hosts.sqlite" --log-level info 2>>"$work/scheduler.log" &
+stack_pids+=($!)
+wait_for 60 "web_vm1 and web_vm2 in service" in_service 2
+curl -fsS -X POST -d '{"desired":4}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+wait_for 60 "four in service" in_service 4
+per_host() { curl -fsS http://127.0.0.1:18290/api/v1/instances | json "sorted('%s=%s' % (i['name'], 'second' if i.get('host') == '$second' else 'first') for i in d['instances'] if i['origin'] == 'created')"; }
+echo "placed: $(per_host)"
+per_host | grep -q "=second" && per_host | grep -q "=first" || fail "spread did not use both hosts: $(per_host)"
+"$BIN/clientsim" constant --rate 10 --duration 300 --url http://127.0.0.1:18280/ --json "$work/hosts-client.json" --log-level error >/dev/null 2>&1 &
+client=$!
+stack_pids+=($client)
+sleep 2
+# The second host goes away: its sshd and its sessions (the guests keep running, as when only a
+# daemon dies; the balancer keeps them in service until the host is given up).
+lost_at=$(date +%s.%N)
+kill "$(cat /run/autoscaler-sshd.pid)"; pkill -f "sshd: autoscaler2" || true
+moved() { # one read: four in service, none of them on the second host
+    curl -fsS http://127.0.0.1:18290/api/v1/instances |
+        json "len([i for i in d['instances'] if i['health'] == 'in_service' and i.get('host') != '$second']) == 4 and not any(i.get('host') == '$second' for i in d['instances'])" |
+        grep -qx True
+}
+wait_for 90 "the lost host's instance replaced on the first" moved
+echo "second host lost: its instance replaced on the first $(printf '%.1f' "$(echo "$(date +%s.%N) - $lost_at" | bc)") s after (host timeout 10 s): $(per_host)"
+/usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
+back() { events=$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0); grep -q "answers again" <<<"$events" && [ "$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json 'len(d["instances"])')" = 4 ] && in_service 4; }
+wait_for 120 "the host back and the group back to four" back
+echo "second host back: $(per_host)"
+kill -TERM "$client"; wait "$client" || true
+python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values())
+print("clients while a host was lost and came back: %d sent, %d ok, %d errors" % (r["sent"], r["ok"], e)); sys.exit(1 if e else 0)' "$work/hosts-client.json" ||
+    fail "clients saw errors while a host was lost"
+cleanup_stack
+restore_second
+[ "$(second_domains)" = "$before_second" ] || fail "domains left on the second host: $(second_domains)"
+
 section "nothing left behind"
 [ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"
 [ "$(ls /var/lib/autoscaler/images | sort)" = "$before_files" ] || fail "image files differ"
