@@ -15,7 +15,8 @@
 # after the above: a second, separate libvirt host on this machine for tests of several hosts, the
 # qemu:///session daemon of the unprivileged user autoscaler2 reached over ssh on loopback
 # (openssh-server, an sshd on 127.0.0.1:2222 only, key authentication; keys in /etc/autoscaler/ssh)
-# with its own pool and template and no VMs. Prints the URI to pass as a second --uri.
+# with its own pool and template and no VMs. Prints the URI to pass as a second --uri. (On a
+# machine with systemd, installing openssh-server also starts Debian's own sshd on port 22.)
 source "$(dirname "$0")/lib.sh"
 
 
@@ -67,7 +68,7 @@ CONF
     # Its own image directory, writable by its qemu; the same kernel and initramfs as the first.
     install -d -m 755 -o "$SECOND_USER" -g "$SECOND_USER" "$home/images"
     for f in vmlinuz initrd.img; do install -m 644 "$IMAGE_DIR/$f" "$home/images/$f"; done
-    LIBVIRT_URI=$SECOND_URI AUTOSCALER_IMAGE_DIR=$home/images AUTOSCALER_INITIAL_VMS="" "$0" >&2
+    LIBVIRT_URI=$SECOND_URI AUTOSCALER_IMAGE_DIR=$home/images AUTOSCALER_INITIAL_VMS="" "$HERE/setup-libvirt.sh" >&2
     chown -R "$SECOND_USER:$SECOND_USER" "$home/images"
     echo "$SECOND_URI"
     exit 0

@@ -215,8 +215,11 @@ section "two hosts: spread over both, one lost and replaced, then back"
 second=$(scripts/setup-libvirt.sh --second-host)
 second_domains() { virsh -q -c "$second" list --all --name | sed '/^$/d' | sort; }
 before_second=$(second_domains)
-restore_second() { # its sshd back (a failure may leave it stopped), then what we made there removed
+restore_second() { # the scheduler stopped, the second host's sshd back (a failure may leave it stopped), then what we made there removed
+    cleanup_stack
     [ -f /run/autoscaler-sshd.pid ] && kill -0 "$(cat /run/autoscaler-sshd.pid)" 2>/dev/null || /usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
+    second_answers() { virsh -q -c "$second" list >/dev/null 2>&1; }
+    wait_for 20 "the second host" second_answers
     for vm in $(comm -13 <(echo "$before_second") <(second_domains)); do "$BIN/scale-down" --provider libvirt --uri "$second" "$vm" >/dev/null 2>&1 || true; done
 }
 at_exit restore_second
@@ -248,7 +251,10 @@ moved() { # one read: four in service, none of them on the second host
 wait_for 90 "the lost host's instance replaced on the first" moved
 echo "second host lost: its instance replaced on the first $(printf '%.1f' "$(echo "$(date +%s.%N) - $lost_at" | bc)") s after (host timeout 10 s): $(per_host)"
 /usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
-back() { events=$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0); grep -q "answers again" <<<"$events" && [ "$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json 'len(d["instances"])')" = 4 ] && in_service 4; }
+back() { # the host answered, its instance is listed again, and the group is four again
+    curl -fsS http://127.0.0.1:18290/api/v1/events?since=0 | grep -q "answers again" && per_host | grep -q "=second" &&
+        [ "$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json 'len(d["instances"])')" = 4 ] && in_service 4
+}
 wait_for 120 "the host back and the group back to four" back
 echo "second host back: $(per_host)"
 kill -TERM "$client"; wait "$client" || true

@@ -45,7 +45,7 @@ public struct ProviderOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         if let hostMax, hostMax < 1 { throw ValidationError("--host-max must be ≥ 1") }
-        guard hostTimeout >= 0, hostTimeout.isFinite else { throw ValidationError("--host-timeout must be a number of seconds ≥ 0") }
+        guard hostTimeout >= 0, hostTimeout <= 86_400 else { throw ValidationError("--host-timeout must be 0 to 86400 seconds") }
         if Set(uris).count != uris.count { throw ValidationError("a --uri is given twice") }
         if uris.count > 1 && provider == .process { throw ValidationError("several --uri need the libvirt provider") }
     }

@@ -39,6 +39,9 @@ public final class MultiHostProvider: InstanceProvider {
     private let reserved = Mutex<[String: String]>([:])
     /// Which host each instance was last seen on.
     private let owners = Mutex<[String: String]>([:])
+    /// Instances this provider made, and where: counted on their host by placements whose listing
+    /// was taken before they existed.
+    private let made = Mutex<[String: String]>([:])
     /// Seconds a silent host keeps its instances (default 30).
     public let hostTimeout: Duration
     private let reachability: Mutex<[String: HostReachability]>
@@ -140,17 +143,17 @@ public final class MultiHostProvider: InstanceProvider {
         return listed
     }
 
-    /// The provider of the host the named instance is on.
+    /// The provider of the host the named instance is on, from a fresh listing of every host:
+    /// never a cached guess, since a delete sent to the wrong host would remove another domain of
+    /// the same name. A name on more than one host (a host back with names reused while it was
+    /// away) is refused rather than guessed.
     private func owner(of name: String) async throws -> LibvirtProvider {
-        if let label = owners.withLock({ $0[name] }), let host = hosts.first(where: { $0.label == label }), let provider = await provider(host),
-            (try? await provider.instance(named: name)) != nil
-        {
-            return provider
+        let holders = try await listing().filter { $0.instances?.contains(where: { $0.name == name }) == true }
+        guard holders.count <= 1 else {
+            throw AutoscalerError.provider("\(name) exists on several hosts (\(holders.map(\.host.label).joined(separator: ", "))); remove one by hand")
         }
-        for (host, instances, _) in try await listing() where instances?.contains(where: { $0.name == name }) == true {
-            if let provider = await provider(host) { return provider }
-        }
-        throw AutoscalerError.notFound(name)
+        guard let holder = holders.first, let provider = await provider(holder.host) else { throw AutoscalerError.notFound(name) }
+        return provider
     }
 
     public func instance(named name: String) async throws -> Instance {
@@ -173,14 +176,22 @@ public final class MultiHostProvider: InstanceProvider {
             }
             loads.append(load)
         }
-        // Names listed, being created, or made since the listing (a listing taken before a
-        // concurrent create finished does not show its name yet).
-        let taken = Set(listed.flatMap { $0.instances ?? [] }.map(\.name)).union(owners.withLock { Set($0.keys) })
+        // Names listed, last listed on a host that does not answer now, being created, or made
+        // since the listing (read under the reservation lock below).
+        let listedNames = Set(listed.flatMap { $0.instances ?? [] }.map(\.name))
+            .union(reachability.withLock { $0.values.flatMap { $0.lastListed.map(\.name) } })
         // The host and the name in one step, with the creates in progress counted on their hosts:
         // a step of several placed at once spreads like one placed after another.
         let (chosen, label) = try reserved.withLock { reserved -> (String, String) in
+            let taken = listedNames.union(owners.withLock { Set($0.keys) })
             var counted = loads
-            for index in counted.indices { counted[index].instances += reserved.values.filter { $0 == counted[index].name }.count }
+            let madeHere = made.withLock { $0 }
+            for index in counted.indices {
+                let label = counted[index].name
+                let listedHere = Set(listed.first { $0.host.label == label }?.instances?.filter { $0.origin == .created }.map(\.name) ?? [])
+                let known = listedHere.union(madeHere.filter { $0.value == label }.keys)
+                counted[index].instances = known.count + reserved.values.filter { $0 == label }.count
+            }
             guard let label = placement.hostForNewInstance(counted) else {
                 throw AutoscalerError.provider(
                     "no libvirt host can take a new instance (\(counted.map { "\($0.name): \($0.reachable ? "\($0.instances) of ours" : "unreachable")" }.joined(separator: ", ")))")
@@ -197,6 +208,7 @@ public final class MultiHostProvider: InstanceProvider {
         var instance = try await provider.create(name: chosen, warm: warm)
         instance.host = label
         owners.withLock { $0[chosen] = label }  // before the reservation ends
+        made.withLock { $0[chosen] = label }
         logger.info("placed", metadata: ["instance": "\(chosen)", "host": "\(label)", "rule": "\(placement.rule.rawValue)"])
         return instance
     }
@@ -233,6 +245,7 @@ public final class MultiHostProvider: InstanceProvider {
     public func delete(name: String) async throws {
         try await owner(of: name).delete(name: name)
         owners.withLock { _ = $0.removeValue(forKey: name) }
+        made.withLock { _ = $0.removeValue(forKey: name) }
     }
 
     public func hold(name: String, as state: WarmState) async throws {

@@ -60,7 +60,8 @@ public struct InstanceStatus: Codable, Sendable, Equatable {
     /// `placement`, the newest on the host its rule shrinks (the one with the most of ours for
     /// spread, the least full for pack), ties going by `hostOrder` (the order of `--uri`).
     package static func scaleInTarget(_ statuses: [InstanceStatus], placement: Placement? = nil, hostOrder: [String] = []) -> InstanceStatus? {
-        let candidates = statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm }
+        // Not one on a host that does not answer (state unknown): it could not be removed.
+        let candidates = statuses.filter { $0.origin == .created && $0.health != .draining && $0.health != .warm && $0.state != .unknown }
         if let placement, candidates.contains(where: { $0.host != nil }) {
             // Hosts without a candidate cannot be shrunk: only the candidates' hosts count.
             var counts: [String: Int] = [:]

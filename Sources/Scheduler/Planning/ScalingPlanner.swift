@@ -260,7 +260,7 @@ public struct ScalingPlanner: Sendable {
         }
         for status in observation.instances
         where status.health == .warm && !status.isHeldWarm && !observation.inFlight.contains(status.name)
-            && !observation.removing.contains(status.name)
+            && !observation.removing.contains(status.name) && status.state != .unknown  // its host does not answer
         {
             if status.state == .crashed || status.held == true {
                 // Held, but no longer in the state it was held in (crashed, stopped, running).
@@ -327,7 +327,10 @@ public struct ScalingPlanner: Sendable {
 
     /// The first broken instance the autoscaler created, and what to do about it.
     private func findRepair(_ observation: Observation) -> Work? {
-        for status in observation.instances where status.origin == .created && !observation.removing.contains(status.name) {
+        // Not one on a host that does not answer (state unknown): it could be neither checked nor
+        // removed; the host's timeout deals with it.
+        for status in observation.instances
+        where status.origin == .created && !observation.removing.contains(status.name) && status.state != .unknown {
             if status.health == .stopped {
                 return .replace(name: status.name, reason: "\(status.name) is \(status.state.rawValue)")
             }
