@@ -181,7 +181,10 @@ member=$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json '[i["name"] fo
 curl -fsS http://127.0.0.1:18281/api/v1/stats | json "'$member' not in [b['name'] for b in d['backends']]" | grep -qx True ||
     fail "$member is registered with the balancer while in the pool"
 curl -fsS -X POST -d '{"desired":3}' http://127.0.0.1:18290/api/v1/scale >/dev/null
-wait_for 30 "$member in service" in_service 3
+member_event() { events | json "any(e['kind'] == '$1' and e.get('instance') == '$member' for e in d['events'])" | grep -qx True; }
+# In service can show a tick before the action records the registration.
+taken_in() { in_service 3 && member_event register; }
+wait_for 30 "$member in service" taken_in
 took=$(events | json "(lambda up, reg: round(reg - up, 3))([e['time'] for e in d['events'] if e['kind'] == 'scale_up'][-1], [e['time'] for e in d['events'] if e['kind'] == 'register' and e['instance'] == '$member'][-1])")
 echo "decision → $member resumed, checked and registered: $took s (cold: ~5 s)"
 python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 2 else 1)' "$took" || fail "taking the paused member took $took s (bound 2 s)"
@@ -189,7 +192,8 @@ for _ in $(seq 12); do curl -fsS -m 5 -o /dev/null http://127.0.0.1:18280/; done
 served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | json "[b['requestsTotal'] for b in d['backends'] if b['name'] == '$member'][0]")
 [ "$served" -gt 0 ] || fail "$member took no traffic after it was taken from the pool"
 curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
-wait_for 60 "$member back in the pool" warm_is 1
+returned() { warm_is 1 && member_event return_to_pool; }
+wait_for 60 "$member back in the pool" returned
 [ "$(virsh -q -c "$URI" domstate "$member")" = paused ] || fail "$member was not returned paused"
 events | json "[e['kind'] for e in d['events'] if e.get('instance') == '$member']" | grep -q return_to_pool || fail "no return_to_pool event"
 

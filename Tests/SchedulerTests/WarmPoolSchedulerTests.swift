@@ -45,7 +45,10 @@ struct WarmPoolSchedulerTests {
                 #expect(backends.count == 1 && !backends.contains(member.name), "\(backends)")
 
                 #expect(try scheduler.requestScale(ScaleRequest(desired: 2)) == 2)
-                try await waitUntil(10, "two in service") { scheduler.status.inService == 2 }
+                // In service can show a tick before the action records its registration.
+                try await waitUntil(10, "two in service, the member's registration recorded") {
+                    try scheduler.status.inService == 2 && scheduler.history.events(since: 0).contains { $0.kind == .register && $0.instance == member.name }
+                }
                 let events = try scheduler.history.events(since: 0)
                 let up = try #require(events.last { $0.kind == .scaleUp })
                 #expect(up.reason.hasSuffix("(1 of 1 from the warm pool)"), "\(up.reason)")
@@ -58,7 +61,10 @@ struct WarmPoolSchedulerTests {
                 #expect(scheduler.status.warm == 0 && scheduler.status.warmPreparing == 0)
 
                 #expect(try scheduler.requestScale(ScaleRequest(desired: 1)) == 1)
-                try await waitUntil(10, "back to one, the other in the pool") { scheduler.status.inService == 1 && scheduler.status.warm == 1 }
+                try await waitUntil(10, "back to one, the other in the pool, the return recorded") {
+                    try scheduler.status.inService == 1 && scheduler.status.warm == 1
+                        && scheduler.history.events(since: 0).contains { $0.kind == .returnToPool }
+                }
                 let kinds = try scheduler.history.events(since: 0).map(\.kind)
                 #expect(kinds.contains(.returnToPool) && !kinds.contains(.delete), "\(kinds)")
                 #expect(try await provider.instances().count == 2)
