@@ -49,3 +49,20 @@ json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 status_field() {
     curl -fsS -m 2 "http://127.0.0.1:$1/api/v1/status" 2>/dev/null | json "d[\"$2\"]" 2>/dev/null || true
 }
+
+# remove_created BIN PROVIDER STATE_DIR: deletes every instance the benchmarks' schedulers made,
+# warm-pool members too (scale-down without a name skips them): libvirt web_vm3 and up, or every
+# process instance recorded in STATE_DIR.
+remove_created() {
+    local bin=$1 provider=$2 state=$3 vm f
+    if [ "$provider" = libvirt ]; then
+        for vm in $(virsh -q list --all --name | grep -E '^web_vm([3-9]|[1-9][0-9])$' || true); do
+            "$bin/scale-down" --provider libvirt "$vm" >/dev/null 2>&1 || true
+        done
+    else
+        for f in "$state"/instances/*.json; do
+            [ -e "$f" ] || continue
+            "$bin/scale-down" --provider process --state-dir "$state" "$(basename "$f" .json)" --log-level error >/dev/null 2>&1 || true
+        done
+    fi
+}

@@ -15,14 +15,7 @@ BIN=${BIN:-$(swift build -c release --show-bin-path)}
 for exe in loadbalancer scheduler webserver scale-down; do [ -x "$BIN/$exe" ] || swift build -c release >&2; done
 temp_dir work
 pids=()
-remove_created() {
-  if [ "$provider" = libvirt ]; then
-    for vm in $(virsh -q list --all --name | grep -E '^web_vm([3-9]|[1-9][0-9])$' || true); do "$BIN/scale-down" --provider libvirt "$vm" >/dev/null 2>&1 || true; done
-  else
-    for _ in $(seq 1 $((step + 3))); do "$BIN/scale-down" --provider process --state-dir "$work/state" --log-level error >/dev/null 2>&1 || true; done
-  fi
-}
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; remove_created; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; remove_created "$BIN" "$provider" "$work/state"; }
 at_exit cleanup
 lbport=$((30000 + RANDOM % 10000)); admin=$((lbport + 1)); api=$((lbport + 2))
 "$BIN/loadbalancer" --port $lbport --admin-port $admin --check-interval 0.2 --log-level warning 2>"$work/lb.log" & pids+=($!)

@@ -19,16 +19,7 @@ BIN=${BIN:-$(swift build -c release --show-bin-path)}
 for exe in loadbalancer scheduler clientsim webserver; do [ -x "$BIN/$exe" ] || swift build -c release >&2; done
 temp_dir work
 pids=()
-# Every instance the scheduler made, warm-pool members too (scale-down without a name skips them).
-remove_created() {
-  if [ "$provider" = libvirt ]; then
-    for vm in $(virsh -q list --all --name | grep -E '^web_vm([3-9]|[1-9][0-9])$' || true); do "$BIN/scale-down" --provider libvirt "$vm" >/dev/null 2>&1 || true; done
-  else
-    for f in "$work"/state/instances/*.json; do [ -e "$f" ] || continue
-      "$BIN/scale-down" --provider process --state-dir "$work/state" "$(basename "$f" .json)" --log-level error >/dev/null 2>&1 || true; done
-  fi
-}
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; remove_created; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; remove_created "$BIN" "$provider" "$work/state"; }
 at_exit cleanup
 lbport=$((30000 + RANDOM % 10000)); admin=$((lbport + 1)); api=$((lbport + 2))
 "$BIN/loadbalancer" --port $lbport --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
@@ -64,7 +55,7 @@ reg=[e for e in ev if e["kind"]=="register" and e["time"]>up["time"]][0]
 print("round %s %s: detection %.2f s, serving %.2f s after the decision (%s), step to serving %.2f s" % (sys.argv[2], sys.argv[3], up["time"]-t0, reg["time"]-up["time"], reg["instance"], reg["time"]-t0), file=sys.stderr)
 print(sys.argv[3], round(reg["time"]-up["time"], 3))' "$t0" "$round" "$mode"
   kill -TERM $spid; wait $spid || true
-  remove_created
+  remove_created "$BIN" "$provider" "$work/state"
   for b in web_vm1 web_vm2 web_vm3 web_vm4; do curl -fsS -X DELETE http://127.0.0.1:$admin/api/v1/backends/$b >/dev/null 2>&1 || true; done
   sleep 1
 }

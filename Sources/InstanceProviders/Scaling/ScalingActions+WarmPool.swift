@@ -58,23 +58,10 @@ extension ScalingActions {
     public func returnToPool(
         _ name: String? = nil, as state: WarmState, drainTimeout: Duration, drained: @Sendable (Instance) -> Void = { _ in }
     ) async throws -> Instance {
-        let target: Instance
-        if let name {
-            target = try await provider.instance(named: name)
-        } else {
-            target = try await provider.newestCreatedInstance()
+        if let name, try await provider.instance(named: name).warm != nil {
+            throw AutoscalerError.provider("\(name) is in the warm pool already")
         }
-        guard target.origin == .created else { throw AutoscalerError.notManaged(target.name) }
-        guard target.warm == nil else { throw AutoscalerError.provider("\(target.name) is in the warm pool already") }
-        if let balancer {
-            do {
-                try await balancer.drain(name: target.name, timeout: drainTimeout)
-            } catch {
-                throw RemovalFailure.drain(error)
-            }
-            logger.info("drained from the load balancer", metadata: ["instance": "\(target.name)"])
-            drained(target)
-        }
+        let target = try await drainTarget(name, drainTimeout: drainTimeout, drained: drained)
         do {
             try await provider.hold(name: target.name, as: state)
         } catch {

@@ -58,6 +58,19 @@ public struct ScalingActions: Sendable {
     public func remove(
         _ name: String? = nil, drainTimeout: Duration, drained: @Sendable (Instance) -> Void = { _ in }
     ) async throws -> Instance {
+        let target = try await drainTarget(name, drainTimeout: drainTimeout, drained: drained)
+        do {
+            try await provider.delete(name: target.name)
+        } catch {
+            throw RemovalFailure.delete(error)
+        }
+        return target
+    }
+
+    /// The first half of a scale-in, shared by ``remove(_:drainTimeout:drained:)`` and
+    /// ``returnToPool(_:as:drainTimeout:drained:)``: the named instance, or the newest the
+    /// autoscaler created; refused unless created (before the balancer is touched); drained.
+    func drainTarget(_ name: String?, drainTimeout: Duration, drained: @Sendable (Instance) -> Void) async throws -> Instance {
         let target: Instance
         if let name {
             target = try await provider.instance(named: name)
@@ -73,11 +86,6 @@ public struct ScalingActions: Sendable {
             }
             logger.info("drained from the load balancer", metadata: ["instance": "\(target.name)"])
             drained(target)
-        }
-        do {
-            try await provider.delete(name: target.name)
-        } catch {
-            throw RemovalFailure.delete(error)
         }
         return target
     }
