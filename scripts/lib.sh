@@ -9,6 +9,8 @@
 #   temp_dir VAR            a new temporary directory in VAR, removed at exit
 #   json EXPR               reads JSON on stdin, prints the Python expression EXPR of it (as d)
 #   status_field PORT FIELD the scheduler API's /api/v1/status FIELD on 127.0.0.1:PORT ("" if down)
+#   ensure_packages PKG...  installs the Debian packages not installed yet (as root; otherwise
+#                           fails with the apt-get command to run)
 # Every wait has a timeout; nothing here waits forever.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,6 +50,23 @@ json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 
 status_field() {
     curl -fsS -m 2 "http://127.0.0.1:$1/api/v1/status" 2>/dev/null | json "d[\"$2\"]" 2>/dev/null || true
+}
+
+ensure_packages() {
+    local p missing=()
+    for p in "$@"; do
+        [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        fail "missing packages; run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+    fi
+    log "installing ${missing[*]}"
+    (
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    )
 }
 
 # remove_created BIN PROVIDER STATE_DIR: deletes every instance the benchmarks' schedulers made,

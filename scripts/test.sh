@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, one command: the Swift tests (libvirt wrapper on test:///default, providers, commands,
 # webserver) and a real-VM integration test: setup-libvirt.sh, scale-up clones a VM that answers
-# HTTP on its loopback port, scale-down removes it, and nothing is left behind.
+# HTTP on its loopback port, scale-down removes it, the scheduler, the warm pool, two hosts, VMs
+# on a NAT network (in a network namespace), and nothing is left behind.
 #
 #   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
 #   scripts/test.sh --no-vm    only the Swift tests
@@ -269,6 +270,12 @@ print("clients while a host was lost and came back: %d sent, %d ok, %d errors" %
 cleanup_stack
 restore_second
 [ "$(second_domains)" = "$before_second" ] || fail "domains left on the second host: $(second_domains)"
+
+section "NAT network: VMs at their DHCP leases, in a network namespace of the test's own"
+# The network's addresses are private ones: the sandbox keeps them, its libvirtd and the balancer
+# out of the machine's own namespace (see the script).
+scripts/nat-sandbox.sh scripts/nat-check.sh "$BIN"
+! ip netns list | grep -qw autoscaler-nat || fail "the namespace autoscaler-nat is left"
 
 section "nothing left behind"
 [ "$(domains)" = "$before_domains" ] || fail "domains differ: $(diff <(echo "$before_domains") <(domains))"

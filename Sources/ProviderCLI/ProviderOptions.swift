@@ -32,6 +32,9 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     @Option(help: "How a clone gets its disks: overlay (qcow2 on the template's disk) or copy.")
     public var disk: LibvirtProvider.DiskMode = .overlay
 
+    @Option(help: "Seconds a delete waits for a VM on a network (no loopback forward) to shut down, releasing its DHCP lease, before destroying it.")
+    public var shutdownGrace: Double = 10
+
     @Option(help: "Prefix of new instance names (<prefix><N>).")
     public var namePrefix = InstanceNaming().prefix
 
@@ -46,12 +49,15 @@ public struct ProviderOptions: ParsableArguments, Sendable {
     public func validate() throws {
         if let hostMax, hostMax < 1 { throw ValidationError("--host-max must be ≥ 1") }
         guard hostTimeout >= 0, hostTimeout <= 86_400 else { throw ValidationError("--host-timeout must be 0 to 86400 seconds") }
+        guard shutdownGrace >= 0, shutdownGrace <= 3600 else { throw ValidationError("--shutdown-grace must be 0 to 3600 seconds") }
         if Set(uris).count != uris.count { throw ValidationError("a --uri is given twice") }
         if uris.count > 1 && provider == .process { throw ValidationError("several --uri need the libvirt provider") }
     }
 
     public var libvirtConfiguration: LibvirtProvider.Configuration {
-        LibvirtProvider.Configuration(uri: uri, template: template, naming: InstanceNaming(prefix: namePrefix), diskMode: disk)
+        LibvirtProvider.Configuration(
+            uri: uri, template: template, naming: InstanceNaming(prefix: namePrefix), diskMode: disk,
+            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)))
     }
 
     public var processConfiguration: ProcessProvider.Configuration {

@@ -19,6 +19,12 @@ extension LibvirtProvider {
         /// The guest's HTTP port, used for forwards and for address-based endpoints.
         public var guestPort: Int
         public var diskMode: DiskMode
+        /// How long a delete waits for a guest on a network (one without a loopback forward) to
+        /// power off after an ACPI shutdown before it destroys it (default 10 s; zero destroys at
+        /// once). A guest that stops cleanly releases its DHCP lease; one destroyed keeps its
+        /// address taken until the lease expires. A guest behind a forward is destroyed at once:
+        /// nothing outside the VM holds anything for it.
+        public var shutdownGrace: Duration
 
         public init(
             uri: String = "qemu:///system",
@@ -28,7 +34,8 @@ extension LibvirtProvider {
             forwardHost: String = "127.0.0.1",
             forwardPorts: ClosedRange<Int> = 18081...18999,
             guestPort: Int = 80,
-            diskMode: DiskMode = .overlay
+            diskMode: DiskMode = .overlay,
+            shutdownGrace: Duration = .seconds(10)
         ) {
             self.uri = uri
             self.template = template
@@ -38,6 +45,7 @@ extension LibvirtProvider {
             self.forwardPorts = forwardPorts
             self.guestPort = guestPort
             self.diskMode = diskMode
+            self.shutdownGrace = shutdownGrace
         }
     }
 

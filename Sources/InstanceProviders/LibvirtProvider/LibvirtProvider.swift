@@ -134,9 +134,35 @@ public final class LibvirtProvider: InstanceProvider {
             logger.debug("simulated hypervisor: running, no endpoint to wait for", metadata: ["instance": "\(instance.name)"])
             return
         }
-        try await pollUntilServing(instance, timeout: timeout, probe: probe) {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var instance = instance
+        if instance.endpoint == nil { instance = try await waitForAddress(instance, until: deadline) }
+        try await pollUntilServing(instance, timeout: deadline - clock.now, probe: probe) {
             AutoscalerError.provider("\($0.name) is \($0.state.rawValue), not running")
         }
+    }
+
+    /// Waits for a guest on a network to get an address (its DHCP lease, or the guest agent's
+    /// answer), so that a guest which never gets one fails with that reason rather than a bare
+    /// timeout; logs how long the lease took.
+    func waitForAddress(_ instance: Instance, until deadline: ContinuousClock.Instant) async throws -> Instance {
+        let clock = ContinuousClock()
+        let began = clock.now
+        while clock.now < deadline {
+            let current = try await self.instance(named: instance.name)
+            guard current.state == .running else {
+                throw AutoscalerError.provider("\(current.name) is \(current.state.rawValue), not running")
+            }
+            if let endpoint = current.endpoint {
+                logger.info(
+                    "address from the network", metadata: ["instance": "\(instance.name)", "endpoint": "\(endpoint)", "lease_ms": "\((clock.now - began).milliseconds)"])
+                return current
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw AutoscalerError.provider(
+            "\(instance.name) got no address (no DHCP lease on its network, no guest agent answer) in \(Int((deadline - began).seconds.rounded(.up))) s")
     }
 
     public func stop(name: String, timeout: Duration) async throws {
@@ -156,6 +182,18 @@ public final class LibvirtProvider: InstanceProvider {
     }
 
     public func delete(name: String) async throws {
+        let onNetwork = try await executor.run { [self] in
+            let domain = try managedDomain(named: name)
+            let forwarded = try createdMetadata(of: domain).port != nil
+            return domain.isActive && !forwarded
+        }
+        if onNetwork && configuration.shutdownGrace > .zero {
+            // A clean stop lets the guest release its DHCP lease; stop destroys it after the grace.
+            let clock = ContinuousClock()
+            let began = clock.now
+            try await stop(name: name, timeout: configuration.shutdownGrace)
+            logger.debug("stopped before delete", metadata: ["instance": "\(name)", "ms": "\((clock.now - began).milliseconds)"])
+        }
         try await executor.run { [self] in
             let domain = try managedDomain(named: name)
             let metadata = try createdMetadata(of: domain)
