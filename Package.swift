@@ -88,10 +88,20 @@ let package = Package(
         ),
         // The provider options of the commands that make and remove instances.
         .target(
+            // HAProxy as a data plane: its Runtime API over a Unix or TCP socket, as a Balancer.
+            name: "HAProxyRuntime",
+            dependencies: [
+                "AutoscalerAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "ProviderCLI",
             dependencies: [
                 "AutoscalerCLI",
                 "AutoscalerAPI",
+                "HAProxyRuntime",
                 "InstanceProviders",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -228,6 +238,13 @@ let package = Package(
             dependencies: ["Libvirt", "BlockingIO"]
         ),
         .testTarget(
+            name: "HAProxyRuntimeTests",
+            dependencies: [
+                "HAProxyRuntime", "AutoscalerAPI", "InstanceProviders", "TestSupport", "webserver",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "AutoscalerAPITests",
             dependencies: ["AutoscalerAPI"]
         ),
@@ -238,7 +255,8 @@ let package = Package(
         .testTarget(
             name: "InstanceProvidersTests",
             dependencies: [
-                "InstanceProviders", "AutoscalerAPI", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down",
+                "InstanceProviders", "AutoscalerAPI", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down", "ProviderCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

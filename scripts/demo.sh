@@ -6,18 +6,21 @@
 #
 #   scripts/demo.sh                  process instances (no hypervisor), release build
 #   scripts/demo.sh --vms            real libvirt VMs (runs scripts/setup-libvirt.sh; root)
+#   scripts/demo.sh --haproxy        a stock HAProxy in front instead of our balancer (the scheduler
+#                                    drives it over its Runtime API; installs haproxy when missing)
 #   scripts/demo.sh --duration 300   stop after 300 s
 #   scripts/demo.sh --fast --duration 40 --non-interactive --debug
 #                                    what scripts/test.sh runs: a short spike, checks, exit status
 source "$(dirname "$0")/lib.sh"
-provider=process duration="" interactive=1 fast=0 config=release
+provider=process duration="" interactive=1 fast=0 config=release balancer=ours
 while [ $# -gt 0 ]; do case $1 in
     --vms) provider=libvirt; shift;;
+    --haproxy) balancer=haproxy; shift;;
     --duration) duration=$2; shift 2;;
     --non-interactive) interactive=0; shift;;
     --fast) fast=1; shift;;
     --debug) config=debug; shift;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0;;
     *) echo "demo.sh: unknown argument: $1 (see --help)" >&2; exit 64;;
 esac; done
 
@@ -81,19 +84,56 @@ tag() { # prefix each line of a process's output
     if [ "$interactive" = 1 ]; then sed -u "s/^/\x1b[${colour}m[$name]\x1b[0m /"; else sed -u "s/^/[$name] /"; fi
 }
 
-say "starting the load balancer on 127.0.0.1:8080 (admin 8081)"
-"$BIN/loadbalancer" --check-interval 1 > >(tag loadbalancer 36) 2>&1 &
-pids+=($!)
-sleep 0.5
+if [ "$balancer" = haproxy ]; then
+    ensure_packages haproxy
+    # The minimal configuration the scheduler needs (README, "HAProxy as the data plane"): a
+    # Runtime API socket at level admin and a backend with a dynamic algorithm; its servers are
+    # added at run time. Its statistics page on 8081, where our balancer has its admin API.
+    cat >"$work/haproxy.cfg" <<CFG
+global
+    master-worker
+    stats socket $work/admin.sock mode 600 level admin expose-fd listeners
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend web
+    bind 127.0.0.1:8080
+    default_backend web
+backend web
+    balance roundrobin
+    option httpchk GET /healthz
+listen stats
+    bind 127.0.0.1:8081
+    stats enable
+    stats uri /
+    stats refresh 2s
+CFG
+    say "starting HAProxy on 127.0.0.1:8080 (statistics page on 8081, Runtime API $work/admin.sock)"
+    haproxy -W -db -f "$work/haproxy.cfg" > >(tag haproxy 36) 2>&1 &
+    pids+=($!)
+    balancerArgs=(--balancer "haproxy:$work/admin.sock")
+    socket_up() { [ -S "$work/admin.sock" ]; }
+    wait_for 10 "HAProxy's Runtime API socket" socket_up
+else
+    say "starting the load balancer on 127.0.0.1:8080 (admin 8081)"
+    "$BIN/loadbalancer" --check-interval 1 > >(tag loadbalancer 36) 2>&1 &
+    pids+=($!)
+    balancerArgs=()
+    sleep 0.5
+fi
 say "starting the scheduler (${providerArgs[1]} provider), API and dashboard on 127.0.0.1:8090"
-"$BIN/scheduler" "${providerArgs[@]}" "${schedulerArgs[@]}" --history "$work/history.sqlite" > >(tag scheduler 33) 2>&1 &
+"$BIN/scheduler" "${providerArgs[@]}" "${balancerArgs[@]}" "${schedulerArgs[@]}" --history "$work/history.sqlite" > >(tag scheduler 33) 2>&1 &
 pids+=($!)
 two_in_service() {
     kill -0 "${pids[1]}" 2>/dev/null || fail "the scheduler exited"
     [ "$(status_field 8090 inService)" = 2 ]
 }
 wait_for 180 "2 instances in service" two_in_service
-say "2 instances in service. Dashboard: http://127.0.0.1:8090/   Stats: http://127.0.0.1:8081/api/v1/stats"
+stats_url=http://127.0.0.1:8081/api/v1/stats
+[ "$balancer" = haproxy ] && stats_url=http://127.0.0.1:8081/
+say "2 instances in service. Dashboard: http://127.0.0.1:8090/   Stats: $stats_url"
 say "starting the client: 1 req/s, a spike to 12 req/s, then 1 req/s again${duration:+ (for $duration s)}; Ctrl-C stops"
 "$BIN/clientsim" "${clientArgs[@]}" --status-interval 5 --json "$work/client.json" > >(tag clientsim 32) 2>&1 &
 client=$!

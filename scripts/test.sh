@@ -22,6 +22,7 @@ started=$SECONDS
 
 # --- build dependencies -----------------------------------------------------------------------
 scripts/install-build-deps.sh
+ensure_packages haproxy   # the Swift tests of the HAProxy data plane run a real one
 
 # --- Swift tests ------------------------------------------------------------------------------
 section "swift build"
@@ -216,12 +217,13 @@ events | json "[e['instance'] for e in d['events'] if e['kind'] == 'adopt']" | g
 cleanup_stack
 ! ls /var/lib/libvirt/qemu/save 2>/dev/null | grep -q "web_vm" || fail "a managed save image was left: $(ls /var/lib/libvirt/qemu/save)"
 
-section "two hosts: spread over both, one lost and replaced, then back"
+section "two hosts: spread over both, one lost (refusing, then hung) and replaced, then back"
 second=$(scripts/setup-libvirt.sh --second-host)
 second_domains() { virsh -q -c "$second" list --all --name | sed '/^$/d' | sort; }
 before_second=$(second_domains)
 restore_second() { # the scheduler stopped, the second host's sshd back (a failure may leave it stopped), then what we made there removed
     cleanup_stack
+    pkill -CONT -u autoscaler2 -x libvirtd || true
     [ -f /run/autoscaler-sshd.pid ] && kill -0 "$(cat /run/autoscaler-sshd.pid)" 2>/dev/null || /usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
     second_answers() { virsh -q -c "$second" list >/dev/null 2>&1; }
     wait_for 20 "the second host" second_answers
@@ -262,6 +264,21 @@ back() { # the host answered, its instance is listed again, and the group is fou
 }
 wait_for 120 "the host back and the group back to four" back
 echo "second host back: $(per_host)"
+# Then it hangs instead of refusing: its daemon stopped, its connection open and silent. A
+# listing of it is given up after 5 s (not the 20 s keepalive), the API never stalls, and the
+# host is lost and replaced as before.
+hung_at=$(date +%s.%N)
+pkill -STOP -u autoscaler2 -x libvirtd
+moved_promptly() {
+    curl -fsS -m 1 -o /dev/null http://127.0.0.1:18290/api/v1/status || fail "the scheduler's API stalled while a host hung"
+    moved
+}
+wait_for 90 "the hung host's instance replaced on the first" moved_promptly
+echo "second host hung: its instance replaced on the first $(printf '%.1f' "$(echo "$(date +%s.%N) - $hung_at" | bc)") s after (call timeout 5 s, host timeout 10 s)"
+pkill -CONT -u autoscaler2 -x libvirtd
+back_again() { [ "$(curl -fsS http://127.0.0.1:18290/api/v1/events?since=0 | grep -o "answers again" | wc -l)" -ge 2 ] && back; }
+wait_for 120 "the hung host back and the group back to four" back_again
+echo "second host answers again: $(per_host)"
 kill -TERM "$client"; wait "$client" || true
 python3 -c '
 import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values())

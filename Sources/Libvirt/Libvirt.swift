@@ -1,5 +1,9 @@
 import CLibvirt
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Process-wide libvirt set-up.
 public enum Libvirt {
     /// Initializes libvirt once and silences its default error printer.
@@ -14,6 +18,27 @@ public enum Libvirt {
     private static let initialized: Bool = {
         virSetErrorFunc(nil) { _, _ in }
         return virInitialize() == 0
+    }()
+
+    /// Runs libvirt's default event loop on a thread of its own, once per process.
+    ///
+    /// Keepalive needs it: without a running loop libvirt sends no keepalive probes, and a call to
+    /// a daemon that hangs (stopped, or its host gone without a reset) waits forever. Call it before
+    /// opening the connections that should have keepalive; it is what virsh does.
+    public static func startEventLoop() {
+        _ = eventLoopStarted
+    }
+
+    private static let eventLoopStarted: Bool = {
+        initialize()
+        guard virEventRegisterDefaultImpl() == 0 else { return false }
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { _ in
+            while true { _ = virEventRunDefaultImpl() }
+        }, nil)
+        guard created == 0 else { return false }
+        pthread_detach(thread)
+        return true
     }()
 
     /// The version of the libvirt library, e.g. `9.0.0`.

@@ -35,6 +35,15 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// Whether the connection is still usable (the daemon did not go away).
     public var isAlive: Bool { virConnectIsAlive(pointer) == 1 }
 
+    /// Turns on keepalive: a probe every `interval` seconds, and the connection closed after
+    /// `count` unanswered ones, which fails the calls waiting on it. Needs a running event loop
+    /// (``Libvirt/startEventLoop()``). False where there is none (the test driver, a daemon
+    /// without keepalive).
+    @discardableResult
+    public func setKeepAlive(interval: Int32, count: UInt32) -> Bool {
+        virConnectSetKeepAlive(pointer, interval, count) == 0
+    }
+
     /// The host's free memory in bytes (`virNodeGetFreeMemory`).
     public func freeMemory() throws(LibvirtError) -> UInt64 {
         let free = virNodeGetFreeMemory(pointer)

@@ -19,7 +19,7 @@ struct ScaleDownCommand: AsyncParsableCommand {
     @Argument(help: "Instance to remove (default: the newest one the autoscaler created).")
     var name: String?
 
-    @Option(help: "Admin URL of a load balancer to drain the instance from first, e.g. http://127.0.0.1:8081.")
+    @Option(help: "A load balancer to drain the instance from first: its admin URL (http://127.0.0.1:8081) or HAProxy's Runtime API (haproxy:/path/to/admin.sock, haproxy://HOST:PORT).")
     var drain: String?
 
     @Option(help: "Seconds to wait for the drain to finish.")

@@ -25,7 +25,7 @@ struct ScaleUpCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait until the new instance answers HTTP.")
     var timeout: Int = 120
 
-    @Option(help: "Admin URL of a load balancer to add the instance to, e.g. http://127.0.0.1:8081.")
+    @Option(help: "A load balancer to add the instance to: its admin URL (http://127.0.0.1:8081) or HAProxy's Runtime API (haproxy:/path/to/admin.sock, haproxy://HOST:PORT).")
     var register: String?
 
     @Option(help: "Admin API token (default: $AUTOSCALER_TOKEN).")

@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "JSON file with any of the options below by their camelCase names (flags win).") var config: String?
     @OptionGroup var policyOptions: PolicyOptions
-    @Option(help: "The balancer's admin API (default http://127.0.0.1:8081).") var balancer: String?
+    @Option(help: "The balancer: our admin API (default http://127.0.0.1:8081), or HAProxy's Runtime API as haproxy:/path/to/admin.sock or haproxy://HOST:PORT.") var balancer: String?
     @Option(help: "Token for the balancer's admin API (default: $AUTOSCALER_TOKEN).") var balancerToken: String?
     @Option(help: "Address of the scheduler's API (default 127.0.0.1).") var apiHost: String?
     @Option(help: "Port of the scheduler's API (default 8090).") var apiPort: Int?
@@ -63,10 +63,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try makeConfiguration()
+        let providerFile = try CommandEnvironment.configFile(config, empty: ProviderOptions.File())
+        try providerOptions.validate(file: providerFile)
         let logger = loggingOptions.bootstrap(label: "scheduler")
         try await CommandFailure.reporting("scheduler", trappingSignals: false) {
-            let admin = try BalancerAdminClient(url: configuration.balancerURL, token: configuration.balancerToken)
-            let provider = try await providerOptions.makeProvider(logger: logger)
+            let admin = try BalancerConnector.balancer(
+                url: configuration.balancerURL, token: configuration.balancerToken, haproxyBackend: providerOptions.haproxyBackend)
+            let provider = try await providerOptions.makeProvider(logger: logger, file: providerFile)
             let store = try History(path: configuration.historyPath, retention: configuration.historyRetention)
             logger.info("provider: \(provider.summary); history: \(configuration.historyPath ?? "memory")")
             let scheduler = Scheduler(configuration: configuration, provider: provider, balancer: admin, history: store, logger: logger)

@@ -131,16 +131,17 @@ struct ResponseFramingTests {
     }
 
     @Test func interimAnswersRestartTheResponseDeadline() async throws {
-        // 300 ms to answer; the final answer comes 500 ms after the request, with interim ones
-        // every 200 ms: the backend is working, so no 504.
+        // 1 s to answer; the final answer comes 1.5 s after the request, with interim ones every
+        // 0.6 s: the backend is working, so no 504. (Gaps well under the deadline: a loaded
+        // machine once stretched a 200 ms gap past a 300 ms one.)
         let script: ScriptedBackend.Script = { _ in
             [
-                .pause(milliseconds: 200), .send("HTTP/1.1 100 Continue\r\n\r\n"), .pause(milliseconds: 200),
-                .send("HTTP/1.1 102 Processing\r\n\r\n"), .pause(milliseconds: 100),
+                .pause(milliseconds: 600), .send("HTTP/1.1 100 Continue\r\n\r\n"), .pause(milliseconds: 600),
+                .send("HTTP/1.1 102 Processing\r\n\r\n"), .pause(milliseconds: 300),
                 .send("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone"),
             ]
         }
-        try await BalancerHarness.withScriptedBackend(configure: { $0.responseTimeout = .milliseconds(300) }, script) { lb, _ in
+        try await BalancerHarness.withScriptedBackend(configure: { $0.responseTimeout = .seconds(1) }, script) { lb, _ in
             let port = lb.proxyPort
             let answer = try await onThread { try RawHTTPClient(port: port).exchange(Self.get) }
             #expect(answer.map(\.status) == [100, 102, 200])

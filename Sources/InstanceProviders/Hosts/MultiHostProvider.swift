@@ -44,6 +44,11 @@ public final class MultiHostProvider: InstanceProvider {
     private let made = Mutex<[String: String]>([:])
     /// Seconds a silent host keeps its instances (default 30).
     public let hostTimeout: Duration
+    /// How long a listing of one host may take before the host counts as silent for that listing
+    /// (default 5 s): one that hangs holds up neither the others nor the caller. Its call goes on
+    /// until keepalive ends it, and the host is not asked again until it has.
+    public let callTimeout: Duration
+    private let listingsInFlight = Mutex<[String: (task: Task<[Instance]?, Never>, began: ContinuousClock.Instant)]>([:])
     private let reachability: Mutex<[String: HostReachability]>
     private let events = Mutex<[(host: String, event: HostReachability.Event)]>([])
     private static let epoch = ContinuousClock.now
@@ -54,7 +59,7 @@ public final class MultiHostProvider: InstanceProvider {
 
     public init(
         hosts: [Host], placement: Placement = Placement(), naming: InstanceNaming = InstanceNaming(), hostTimeout: Duration = .seconds(30),
-        logger: Logger
+        callTimeout: Duration = .seconds(5), logger: Logger
     ) throws {
         guard !hosts.isEmpty else { throw AutoscalerError.provider("no libvirt host given") }
         guard Set(hosts.map(\.label)).count == hosts.count else { throw AutoscalerError.provider("a libvirt host is given twice") }
@@ -63,6 +68,7 @@ public final class MultiHostProvider: InstanceProvider {
         self.naming = naming
         self.logger = logger
         self.hostTimeout = hostTimeout
+        self.callTimeout = callTimeout
         let timeout = Double(hostTimeout.components.seconds) + Double(hostTimeout.components.attoseconds) / 1e18
         self.reachability = Mutex(Dictionary(uniqueKeysWithValues: hosts.map { ($0.label, HostReachability(timeout: timeout)) }))
     }
@@ -108,20 +114,7 @@ public final class MultiHostProvider: InstanceProvider {
     private func listing() async throws -> [(host: Host, instances: [Instance]?, report: [Instance])] {
         let results = await withTaskGroup(of: (Int, [Instance]?).self) { group in
             for (index, host) in hosts.enumerated() {
-                group.addTask {
-                    guard let provider = await self.provider(host) else { return (index, nil) }
-                    do {
-                        return (index, try await provider.instances().map { instance in
-                            var instance = instance
-                            instance.host = host.label
-                            return instance
-                        })
-                    } catch {
-                        self.connections.withLock { $0[host.label] = nil }  // reconnect next time
-                        self.logger.warning("cannot list instances", metadata: ["host": "\(host.label)", "error": "\(error)"])
-                        return (index, nil)
-                    }
-                }
+                group.addTask { (index, await self.list(host)) }
             }
             var byIndex: [Int: [Instance]?] = [:]
             for await (index, instances) in group { byIndex[index] = instances }
@@ -141,6 +134,51 @@ public final class MultiHostProvider: InstanceProvider {
             for (host, instances, _) in listed { for instance in instances ?? [] { owners[instance.name] = host.label } }
         }
         return listed
+    }
+
+    /// The host's instances, each labelled with it; nil when it cannot be reached or has not
+    /// answered within ``callTimeout``.
+    ///
+    /// Callers at the same time share one listing; while one is out, nobody starts another. So a
+    /// host that hangs has one call waiting on it (until keepalive ends it), not one per tick, and
+    /// callers that come after its time limit has passed get nil at once.
+    private func list(_ host: Host) async -> [Instance]? {
+        let now = ContinuousClock.now
+        let (task, began) = listingsInFlight.withLock { inFlight in
+            if let running = inFlight[host.label] { return running }
+            let task = Task { () -> [Instance]? in
+                // Runs after the insertion below: it needs the same lock.
+                defer { self.listingsInFlight.withLock { _ = $0.removeValue(forKey: host.label) } }
+                return await self.listNow(host)
+            }
+            inFlight[host.label] = (task, now)
+            return (task, now)
+        }
+        let remaining = callTimeout - (now - began)
+        guard remaining > .zero else { return nil }
+        guard let listed = await LateCall.value(within: remaining, { await task.value }) else {
+            if began == now {
+                logger.warning("libvirt host does not answer", metadata: ["host": "\(host.label)", "waited": "\(callTimeout)"])
+            }
+            return nil
+        }
+        return listed
+    }
+
+    /// Connects if needed and lists the host; nil (and a reconnect next time) on failure.
+    private func listNow(_ host: Host) async -> [Instance]? {
+        guard let provider = await provider(host) else { return nil }
+        do {
+            return try await provider.instances().map { instance in
+                var instance = instance
+                instance.host = host.label
+                return instance
+            }
+        } catch {
+            connections.withLock { $0[host.label] = nil }  // reconnect next time
+            logger.warning("cannot list instances", metadata: ["host": "\(host.label)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// The provider of the host the named instance is on, from a fresh listing of every host:

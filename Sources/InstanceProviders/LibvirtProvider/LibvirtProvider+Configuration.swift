@@ -25,6 +25,11 @@ extension LibvirtProvider {
         /// address taken until the lease expires. A guest behind a forward is destroyed at once:
         /// nothing outside the VM holds anything for it.
         public var shutdownGrace: Duration
+        /// Keepalive of the connection: a probe every `keepAliveInterval` seconds (default 5), the
+        /// connection given up after `keepAliveCount` (default 3) unanswered, so that a call to a
+        /// daemon that hangs fails after about 20 s instead of waiting forever. Zero turns it off.
+        public var keepAliveInterval: Int32 = 5
+        public var keepAliveCount: UInt32 = 3
 
         public init(
             uri: String = "qemu:///system",

@@ -32,7 +32,13 @@ public final class LibvirtProvider: InstanceProvider {
         self.logger = logger
         let uri = configuration.uri
         do {
-            let connection = try await executor.run { try LibvirtConnection(uri: uri) }
+            let (interval, count) = (configuration.keepAliveInterval, configuration.keepAliveCount)
+            let connection = try await executor.run {
+                if interval > 0 { Libvirt.startEventLoop() }
+                let connection = try LibvirtConnection(uri: uri)
+                if interval > 0 { connection.setKeepAlive(interval: interval, count: count) }
+                return connection
+            }
             self.connection = connection
             self.isSimulated = (try? await executor.run { try connection.canonicalURI() })?.hasPrefix("test:") ?? uri.hasPrefix("test:")
         } catch let error as LibvirtError {
@@ -41,7 +47,6 @@ public final class LibvirtProvider: InstanceProvider {
         logger.debug("connected to libvirt", metadata: ["uri": "\(uri)", "library": "\(Libvirt.libraryVersion)"])
     }
 
-    /// Whether the template domain exists (and so this provider can scale).
     /// Whether the connection still works (the daemon did not go away).
     public var isConnected: Bool { connection.isAlive }
 
@@ -55,6 +60,7 @@ public final class LibvirtProvider: InstanceProvider {
         }
     }
 
+    /// Whether the template domain exists (and so this provider can scale).
     public func templateExists() async throws -> Bool {
         try await executor.run { [connection, configuration] in
             try connection.domainIfExists(named: configuration.template) != nil

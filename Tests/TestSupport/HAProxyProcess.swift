@@ -1,0 +1,76 @@
+import Foundation
+
+/// A real HAProxy in master-worker mode, in the foreground, with a Runtime API socket at
+/// `socketPath` and a frontend on `port` in front of the backend `web`. Test helper; needs the
+/// `haproxy` executable (Debian's package; `scripts/test.sh` installs it).
+public final class HAProxyProcess: @unchecked Sendable {
+    public let directory: String
+    public let socketPath: String
+    public let port: Int
+    let process: Process
+
+    /// Starts it with `backend` as the body of `backend web` (algorithm, checks, static servers)
+    /// and waits until its socket answers.
+    public init(backend: String) async throws {
+        guard let executable = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].first(where: FileManager.default.isExecutableFile)
+        else { throw HarnessError(description: "haproxy is not installed: apt-get install haproxy (scripts/test.sh does)") }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("haproxy-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        socketPath = directory + "/admin.sock"
+        port = try Self.freePort()
+        let configuration = """
+            global
+                master-worker
+                stats socket \(socketPath) mode 600 level admin expose-fd listeners
+            defaults
+                mode http
+                timeout connect 2s
+                timeout client 10s
+                timeout server 10s
+            frontend fe
+                bind 127.0.0.1:\(port)
+                default_backend web
+            backend web
+            \(backend.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+
+            """
+        try configuration.write(toFile: directory + "/haproxy.cfg", atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-W", "-db", "-f", directory + "/haproxy.cfg"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        try await waitUntil(10, "HAProxy's Runtime API socket", every: .milliseconds(50)) { FileManager.default.fileExists(atPath: self.socketPath) }
+    }
+
+    /// Reloads as `systemctl reload haproxy` does (SIGUSR2 to the master): a new worker from the
+    /// configuration file, without the servers added at run time. Returns at once; the old
+    /// worker's socket passes to the new one (`expose-fd listeners`), so wait for the effect.
+    public func reload() {
+        kill(process.processIdentifier, SIGUSR2)
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw HarnessError(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
