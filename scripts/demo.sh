@@ -111,7 +111,11 @@ listen stats
     stats refresh 2s
 CFG
     say "starting HAProxy on 127.0.0.1:8080 (statistics page on 8081, Runtime API $work/admin.sock)"
-    haproxy -W -db -f "$work/haproxy.cfg" > >(tag haproxy 36) 2>&1 &
+    # Through a FIFO, not a process substitution: that would be haproxy's child, and its master
+    # waits for every child before it exits, the tagger among them, which waits for its output.
+    mkfifo "$work/haproxy.out"
+    tag haproxy 36 <"$work/haproxy.out" &
+    haproxy -W -db -f "$work/haproxy.cfg" >"$work/haproxy.out" 2>&1 &
     pids+=($!)
     balancerArgs=(--balancer "haproxy:$work/admin.sock")
     socket_up() { [ -S "$work/admin.sock" ]; }

@@ -59,7 +59,7 @@ wait_for 10 "HAProxy's Runtime API socket" test -S "$work/admin.sock"
     --history "$work/history.sqlite" --log-level info 2>"$work/scheduler.log" &
 scheduler=$!
 at_exit "kill $scheduler 2>/dev/null; wait $scheduler 2>/dev/null; remove_created '$BIN' process '$work/state'"
-at_exit '[ "$EXIT_STATUS" -eq 0 ] || { tail -20 "$work/scheduler.log"; servers; } >&2'
+at_exit '[ "$EXIT_STATUS" -eq 0 ] || { tail -20 "$work/scheduler.log"; servers 2>/dev/null; } >&2'
 in_service() { [ "$(status_field $API inService)" = "$1" ]; }
 dynamic_up() { [ "$(servers | awk '$4 >= 100000 && $2 ~ /^UP/' | wc -l)" = "$1" ]; }
 wait_for 30 "two instances in service in HAProxy" in_service 2
@@ -95,7 +95,7 @@ unreachable() { [ "$(status_field $API balancerReachable)" = False ]; }
 wait_for 10 "the scheduler to see HAProxy's socket gone" unreachable
 sleep 3
 kill -0 $scheduler || fail "the scheduler exited while HAProxy's socket was gone"
-[ "$(ls "$work/state/instances" | wc -l)" = 3 ] || fail "instances changed while HAProxy's socket was gone: $(ls "$work/state/instances")"
+[ "$(ls "$work/state/instances"/*.json | wc -l)" = 3 ] || fail "instances changed while HAProxy's socket was gone: $(ls "$work/state/instances")"
 mv "$work/admin.sock.away" "$work/admin.sock"
 reachable() { [ "$(status_field $API balancerReachable)" = True ]; }
 wait_for 10 "the scheduler to reach HAProxy again" reachable
@@ -103,7 +103,7 @@ echo "Runtime API socket gone for 3 s: the scheduler held, then went on"
 
 # Scale-down: drained, then deleted from HAProxy and from the provider.
 curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:$API/api/v1/scale >/dev/null
-two_left() { [ "$(servers | awk '$4 >= 100000' | wc -l)" = 2 ] && [ "$(ls "$work/state/instances" | wc -l)" = 2 ]; }
+two_left() { [ "$(servers | awk '$4 >= 100000' | wc -l)" = 2 ] && [ "$(ls "$work/state/instances"/*.json | wc -l)" = 2 ]; }
 wait_for 30 "a server drained and deleted" two_left
 grep -q "event drain" "$work/scheduler.log" || fail "no drain before the delete"
 sleep 1

@@ -2,7 +2,7 @@
 # Every test, one command: the Swift tests (libvirt wrapper on test:///default, providers, commands,
 # webserver) and a real-VM integration test: setup-libvirt.sh, scale-up clones a VM that answers
 # HTTP on its loopback port, scale-down removes it, the scheduler, the warm pool, two hosts, VMs
-# on a NAT network (in a network namespace), and nothing is left behind.
+# on a NAT network (in a network namespace), HAProxy as the data plane, and nothing is left behind.
 #
 #   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
 #   scripts/test.sh --no-vm    only the Swift tests
@@ -33,6 +33,9 @@ section "dashboard in headless Chromium"
 scripts/dashboard-check.sh
 section "demo: a short spike, non-interactive"
 scripts/demo.sh --fast --duration 35 --non-interactive --debug
+section "HAProxy as the data plane: scale up and down, reload, Runtime API gone; then the demo with HAProxy"
+scripts/haproxy-check.sh "$(swift build --show-bin-path)"
+scripts/demo.sh --haproxy --fast --duration 35 --non-interactive --debug
 
 [ "$RUN_VM" = 1 ] || { section "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
 
