@@ -27,7 +27,9 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    for _ in 1 2 3 4 5; do "$BIN/scale-down" --provider process --state-dir "$work/state" >/dev/null 2>&1 || true; done
+    # Every instance by name: scale-down without one skips the warm-pool member, which was left
+    # behind, paused (SIGSTOP), after every run.
+    remove_created "$BIN" process "$work/state"
 }
 at_exit cleanup
 # Below the kernel's ephemeral range (32768+), so that no outgoing connection holds one of them.

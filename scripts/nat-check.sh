@@ -54,6 +54,7 @@ at_exit "kill $client 2>/dev/null"
 sleep 2
 gone=${names[1]}
 address=$(leases | awk -v n="$gone" '$2 == n { print $1 }')
+[ -n "$address" ] || fail "no lease listed for $gone: $(leases)"
 t0=$(date +%s.%N)
 "$BIN/scale-down" --provider libvirt --drain http://127.0.0.1:8081 "$gone" 2>"$work/down.log" ||
     { cat "$work/down.log" >&2; fail "scale-down on the NAT network failed"; }
@@ -72,7 +73,8 @@ wait_for 10 "the lease of $gone ($address) to be released" released
 echo "$gone's lease $address released"
 
 "$BIN/scale-down" --provider libvirt "${names[0]}" >/dev/null 2>&1 || fail "scale-down ${names[0]} failed"
-[ -z "$(leases)" ] || fail "leases left: $(leases)"
+no_leases() { [ -z "$(leases)" ]; }
+wait_for 10 "every lease released" no_leases
 [ "$(domains)" = "$before_domains" ] || fail "domains left: $(domains)"
 [ "$(ls "$images" | sort)" = "$before_files" ] || fail "files left in $images: $(ls "$images")"
 echo "nothing left: no lease, domain or disk"

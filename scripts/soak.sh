@@ -3,7 +3,9 @@
 # for a long time, watched every minute for what grows. Not part of scripts/test.sh; run it for the
 # figures:
 #
-#   scripts/soak.sh --duration 3600 [--retention-days 0.01] [--config release|debug]
+#   scripts/soak.sh --duration 3600 [--retention-days 0.01] [--config release|debug] [--bin DIR]
+#
+# --bin runs executables already built in DIR (a copy, so that builds meanwhile do not touch them).
 #
 # Every minute and at the end it prints: the clients' errors so far, the balancer's and the
 # scheduler's RSS and open file descriptors, the history file's size and rows, the instances and
@@ -13,19 +15,23 @@
 # 0.01 d = 14.4 min, so that pruning shows within the hour). Ports 18680/18681 (balancer) and 18690.
 source "$(dirname "$0")/lib.sh"
 
-duration=3600 retention=0.01 config=debug
+duration=3600 retention=0.01 config=debug BIN=
 while [ $# -gt 0 ]; do case $1 in
     --duration) duration=$2; shift 2;;
     --retention-days) retention=$2; shift 2;;
     --config) config=$2; shift 2;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0;;
+    --bin) BIN=$2; shift 2;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0;;
     *) echo "soak.sh: unknown argument: $1 (see --help)" >&2; exit 64;;
 esac; done
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 60 ] || { echo "soak.sh: --duration is whole seconds, at least 60" >&2; exit 64; }
 
 for port in 18680 18681 18690; do ! ss -Hltn "sport = :$port" | grep -q . || fail "port $port is in use"; done
-swift build -c "$config" 2>&1 | tail -1
-BIN=$(swift build -c "$config" --show-bin-path)
+if [ -z "$BIN" ]; then
+    swift build -c "$config" 2>&1 | tail -1
+    BIN=$(swift build -c "$config" --show-bin-path)
+fi
+for exe in loadbalancer scheduler clientsim webserver scale-down; do [ -x "$BIN/$exe" ] || fail "$BIN/$exe is missing"; done
 temp_dir work
 
 "$BIN/loadbalancer" --port 18680 --admin-port 18681 --check-interval 1 --log-level warning 2>"$work/lb.log" &

@@ -225,8 +225,8 @@ second=$(scripts/setup-libvirt.sh --second-host)
 second_domains() { virsh -q -c "$second" list --all --name | sed '/^$/d' | sort; }
 before_second=$(second_domains)
 restore_second() { # the scheduler stopped, the second host's sshd back (a failure may leave it stopped), then what we made there removed
+    pkill -CONT -u autoscaler2 -x libvirtd || true   # first: a scheduler waiting on it must be able to stop
     cleanup_stack
-    pkill -CONT -u autoscaler2 -x libvirtd || true
     [ -f /run/autoscaler-sshd.pid ] && kill -0 "$(cat /run/autoscaler-sshd.pid)" 2>/dev/null || /usr/sbin/sshd -f /etc/autoscaler/ssh/sshd_config
     second_answers() { virsh -q -c "$second" list >/dev/null 2>&1; }
     wait_for 20 "the second host" second_answers

@@ -73,7 +73,7 @@ public struct HAProxyBalancer: Balancer {
     /// a drained backend.
     public func stats() async throws -> BalancerStats {
         let stat = try await showStat()
-        for server in stat.servers where server.id >= Self.dynamicIDBase && server.state == .draining && server.inFlight == 0 {
+        for server in stat.servers where server.id >= Self.dynamicIDBase && server.isAdminDrain && server.inFlight == 0 {
             try? await delete(server.name)
         }
         return stat.balancerStats
@@ -104,9 +104,9 @@ public struct HAProxyBalancer: Balancer {
                 let answer = try await socket.send("set server \(target) addr \(endpoint.host) port \(endpoint.port)")
                 guard answer.contains("changed") || answer.contains("no need") else { throw refused("set server \(target) addr", answer) }
             }
-            if server.status.hasPrefix("MAINT") || server.state == .draining {
-                try await expectSilence("set server \(target) state ready")
-            }
+            // Always: a drained server that is also down shows DOWN, not DRAIN, and must come
+            // back all the same. Idempotent.
+            try await expectSilence("set server \(target) state ready")
             return true
         }
         let id = max(Self.dynamicIDBase, (stat.servers.map(\.id).filter { $0 >= Self.dynamicIDBase }.max() ?? Self.dynamicIDBase - 1) + 1)
@@ -133,7 +133,17 @@ public struct HAProxyBalancer: Balancer {
     public func remove(name: String) async throws -> Bool {
         guard let server = try await showStat().servers.first(where: { $0.name == name }) else { return false }
         try refuseStatic(server)
-        if server.state != .draining { try await expectSilence("set server \(configuration.backend)/\(name) state drain") }
+        // A server that takes no traffic (down: a drained one that is down shows DOWN, not DRAIN,
+        // and would never be reaped) or has nothing in flight goes at once.
+        if server.state == .down || server.inFlight == 0 {
+            do {
+                try await delete(name)
+                return true
+            } catch {
+                // Idle connections HAProxy keeps can hold up `del server`: drain, reaped later.
+            }
+        }
+        if !server.isAdminDrain { try await expectSilence("set server \(configuration.backend)/\(name) state drain") }
         return true
     }
 

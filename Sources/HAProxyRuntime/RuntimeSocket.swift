@@ -13,6 +13,8 @@ struct RuntimeSocket: Sendable {
     /// HAProxy's answer to `command` (the text before it closed the connection).
     func send(_ command: String) async throws -> String {
         precondition(!command.contains("\n"), "one command per line")
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
         let done = group.next().makePromise(of: String.self)
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(timeout.nanoseconds))
@@ -29,15 +31,29 @@ struct RuntimeSocket: Sendable {
             done.fail(error)
             throw AutoscalerError.balancer("cannot reach HAProxy's Runtime API at \(address) (is haproxy running, with a `stats socket ... level admin`?): \(error)")
         }
+        // One deadline for the whole command: what is left of it after the connect.
         let late = AutoscalerError.balancer("HAProxy at \(address) did not answer '\(command)' in \(timeout)")
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+        let remaining = max(.zero, deadline - clock.now)
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(remaining.nanoseconds)) {
             channel.pipeline.fireErrorCaught(late)
         }
         defer { timer.cancel() }
         var buffer = channel.allocator.buffer(capacity: command.utf8.count + 1)
         buffer.writeString(command + "\n")
-        try await channel.writeAndFlush(buffer).get()
-        return try await done.futureResult.get()
+        do {
+            try await channel.writeAndFlush(buffer).get()
+        } catch {
+            // Fails the promise (if still open) and closes: nothing is left waiting or open.
+            channel.pipeline.fireErrorCaught(error)
+            throw AutoscalerError.balancer("cannot send '\(command)' to HAProxy at \(address): \(error)")
+        }
+        do {
+            return try await done.futureResult.get()
+        } catch let error as AutoscalerError {
+            throw error
+        } catch {
+            throw AutoscalerError.balancer("HAProxy at \(address) failed on '\(command)': \(error)")
+        }
     }
 
     /// Gathers everything HAProxy sends; completes when it closes.

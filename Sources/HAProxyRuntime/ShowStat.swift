@@ -23,6 +23,10 @@ public struct ShowStat: Sendable, Hashable {
         public var currentSessions: Int
         public var queued: Int
 
+        /// Drained by the Runtime API (`set server ... state drain`); not a drain an agent or
+        /// `disable-on-404` asked for (`DRAIN (agent)`, `NOLB`), which this client never reaps.
+        public var isAdminDrain: Bool { status == "DRAIN" || (status.hasPrefix("DRAIN ") && !status.contains("agent")) }
+
         public var state: BackendState {
             if status.hasPrefix("UP") || status == "no check" { return .active }
             if status.hasPrefix("DRAIN") || status.hasPrefix("NOLB") { return .draining }

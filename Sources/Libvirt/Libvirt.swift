@@ -34,7 +34,10 @@ public enum Libvirt {
         guard virEventRegisterDefaultImpl() == 0 else { return false }
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { _ in
-            while true { _ = virEventRunDefaultImpl() }
+            while true {
+                // A failing iteration returns at once: pause rather than spin.
+                if virEventRunDefaultImpl() < 0 { usleep(100_000) }
+            }
         }, nil)
         guard created == 0 else { return false }
         pthread_detach(thread)

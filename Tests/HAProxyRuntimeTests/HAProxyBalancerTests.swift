@@ -70,8 +70,13 @@ struct HAProxyBalancerTests {
             defer { haproxy.stop() }
             let balancer = try HAProxyBalancer(url: "haproxy:\(haproxy.socketPath)")
             try await balancer.register(name: "web_vm3", address: servers[0].endpoint!)
-            haproxy.reload()
-            try await waitUntil(10, "the new worker without web_vm3") { (try? await balancer.stats().backends.isEmpty) == true }
+            try haproxy.reload()
+            do {
+                try await waitUntil(10, "the new worker without web_vm3") { (try? await balancer.stats().backends.isEmpty) == true }
+            } catch {
+                Issue.record("\(error); HAProxy's log: \(haproxy.log)")
+                throw error
+            }
             try await balancer.register(name: "web_vm3", address: servers[0].endpoint!)
             try await waitUntil(10, "web_vm3 back") { try await balancer.stats().backends.contains { $0.name == "web_vm3" && $0.state == .active } }
             #expect(try await Self.get(haproxy.port).instance == servers[0].name)

@@ -37,19 +37,46 @@ public final class HAProxyProcess: @unchecked Sendable {
         try configuration.write(toFile: directory + "/haproxy.cfg", atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-W", "-db", "-f", directory + "/haproxy.cfg"]
+        process.arguments = ["-W", "-db", "-S", directory + "/master.sock", "-f", directory + "/haproxy.cfg"]
+        let log = directory + "/haproxy.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
-        try await waitUntil(10, "HAProxy's Runtime API socket", every: .milliseconds(50)) { FileManager.default.fileExists(atPath: self.socketPath) }
+        // The master's "Loading success." comes once it handles signals: a SIGUSR2 before that
+        // (the socket may be there already) would kill it instead of reloading.
+        try await waitUntil(10, "HAProxy's master ready", every: .milliseconds(50)) {
+            FileManager.default.fileExists(atPath: self.socketPath)
+                && ((try? String(contentsOfFile: log, encoding: .utf8))?.contains("Loading success") ?? false)
+        }
     }
 
-    /// Reloads as `systemctl reload haproxy` does (SIGUSR2 to the master): a new worker from the
-    /// configuration file, without the servers added at run time. Returns at once; the old
-    /// worker's socket passes to the new one (`expose-fd listeners`), so wait for the effect.
-    public func reload() {
-        kill(process.processIdentifier, SIGUSR2)
+    /// Reloads as `systemctl reload haproxy` does: a new worker from the configuration file,
+    /// without the servers added at run time. Through the master CLI's `reload` rather than
+    /// SIGUSR2: a child of the test process may inherit a signal mask that blocks it. Returns at
+    /// once; the old worker's socket passes to the new one, so wait for the effect.
+    public func reload() throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError(description: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let path = Array((directory + "/master.sock").utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.enumerated() where index < raw.count - 1 { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        }
+        guard connected else { throw HarnessError(description: "cannot connect to HAProxy's master socket") }
+        let command = Array("reload\n".utf8)
+        guard write(fd, command, command.count) == command.count else { throw HarnessError(description: "cannot send reload") }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while read(fd, &buffer, buffer.count) > 0 {}
     }
+
+    /// What HAProxy wrote to stderr (its master's and workers' notices).
+    public var log: String { (try? String(contentsOfFile: directory + "/haproxy.log", encoding: .utf8)) ?? "" }
 
     public func stop() {
         if process.isRunning {

@@ -11,10 +11,14 @@ enum LateCall {
     static func value<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let once = Once(continuation)
-            Task { once.resume(with: await operation()) }
-            Task {
-                try? await Task.sleep(for: limit)
+            let timer = Task {
+                do { try await Task.sleep(for: limit) } catch { return }  // cancelled: the value came
                 once.resume(with: nil)
+            }
+            Task {
+                let value = await operation()
+                once.resume(with: value)
+                timer.cancel()
             }
         }
     }

@@ -111,10 +111,10 @@ public final class MultiHostProvider: InstanceProvider {
 
     /// Per host, in the order given: its instances as listed (nil when it cannot be reached), and
     /// what to report of it (the last listing, state unknown, while it is silent).
-    private func listing() async throws -> [(host: Host, instances: [Instance]?, report: [Instance])] {
+    private func listing(startedAfter: ContinuousClock.Instant? = nil) async throws -> [(host: Host, instances: [Instance]?, report: [Instance])] {
         let results = await withTaskGroup(of: (Int, [Instance]?).self) { group in
             for (index, host) in hosts.enumerated() {
-                group.addTask { (index, await self.list(host)) }
+                group.addTask { (index, await self.list(host, startedAfter: startedAfter)) }
             }
             var byIndex: [Int: [Instance]?] = [:]
             for await (index, instances) in group { byIndex[index] = instances }
@@ -142,27 +142,33 @@ public final class MultiHostProvider: InstanceProvider {
     /// Callers at the same time share one listing; while one is out, nobody starts another. So a
     /// host that hangs has one call waiting on it (until keepalive ends it), not one per tick, and
     /// callers that come after its time limit has passed get nil at once.
-    private func list(_ host: Host) async -> [Instance]? {
-        let now = ContinuousClock.now
-        let (task, began) = listingsInFlight.withLock { inFlight in
-            if let running = inFlight[host.label] { return running }
-            let task = Task { () -> [Instance]? in
-                // Runs after the insertion below: it needs the same lock.
-                defer { self.listingsInFlight.withLock { _ = $0.removeValue(forKey: host.label) } }
-                return await self.listNow(host)
+    private func list(_ host: Host, startedAfter: ContinuousClock.Instant? = nil) async -> [Instance]? {
+        for _ in 0..<2 {
+            let now = ContinuousClock.now
+            let (task, began) = listingsInFlight.withLock { inFlight in
+                if let running = inFlight[host.label] { return running }
+                let task = Task { () -> [Instance]? in
+                    // Runs after the insertion below: it needs the same lock.
+                    defer { self.listingsInFlight.withLock { _ = $0.removeValue(forKey: host.label) } }
+                    return await self.listNow(host)
+                }
+                inFlight[host.label] = (task, now)
+                return (task, now)
             }
-            inFlight[host.label] = (task, now)
-            return (task, now)
-        }
-        let remaining = callTimeout - (now - began)
-        guard remaining > .zero else { return nil }
-        guard let listed = await LateCall.value(within: remaining, { await task.value }) else {
-            if began == now {
-                logger.warning("libvirt host does not answer", metadata: ["host": "\(host.label)", "waited": "\(callTimeout)"])
+            let remaining = callTimeout - (now - began)
+            guard remaining > .zero else { return nil }
+            guard let listed = await LateCall.value(within: remaining, { await task.value }) else {
+                if began == now {
+                    logger.warning("libvirt host does not answer", metadata: ["host": "\(host.label)", "waited": "\(callTimeout)"])
+                }
+                return nil
             }
-            return nil
+            // A listing that began before the caller asked may miss what it just made: once
+            // that one is over (it has left the table), a fresh one.
+            if let startedAfter, began < startedAfter { continue }
+            return listed
         }
-        return listed
+        return nil
     }
 
     /// Connects if needed and lists the host; nil (and a reconnect next time) on failure.
@@ -186,7 +192,7 @@ public final class MultiHostProvider: InstanceProvider {
     /// the same name. A name on more than one host (a host back with names reused while it was
     /// away) is refused rather than guessed.
     private func owner(of name: String) async throws -> LibvirtProvider {
-        let holders = try await listing().filter { $0.instances?.contains(where: { $0.name == name }) == true }
+        let holders = try await listing(startedAfter: .now).filter { $0.instances?.contains(where: { $0.name == name }) == true }
         guard holders.count <= 1 else {
             throw AutoscalerError.provider("\(name) exists on several hosts (\(holders.map(\.host.label).joined(separator: ", "))); remove one by hand")
         }

@@ -191,14 +191,20 @@ public final class LibvirtProvider: InstanceProvider {
         let onNetwork = try await executor.run { [self] in
             let domain = try managedDomain(named: name)
             let forwarded = try createdMetadata(of: domain).port != nil
-            return domain.isActive && !forwarded
+            // Only a running guest can take the power button (a paused warm-pool member cannot).
+            return try domain.state() == .running && !forwarded
         }
         if onNetwork && configuration.shutdownGrace > .zero {
             // A clean stop lets the guest release its DHCP lease; stop destroys it after the grace.
+            // Best effort: the destroy below happens either way.
             let clock = ContinuousClock()
             let began = clock.now
-            try await stop(name: name, timeout: configuration.shutdownGrace)
-            logger.debug("stopped before delete", metadata: ["instance": "\(name)", "ms": "\((clock.now - began).milliseconds)"])
+            do {
+                try await stop(name: name, timeout: configuration.shutdownGrace)
+                logger.debug("stopped before delete", metadata: ["instance": "\(name)", "ms": "\((clock.now - began).milliseconds)"])
+            } catch {
+                logger.info("clean stop before delete failed, destroying", metadata: ["instance": "\(name)", "error": "\(error)"])
+            }
         }
         try await executor.run { [self] in
             let domain = try managedDomain(named: name)
