@@ -10,8 +10,9 @@
 # Every minute and at the end it prints: the clients' errors so far, the balancer's and the
 # scheduler's RSS and open file descriptors, the history file's size and rows, the instances and
 # the scale events so far; at the end, the slope of RSS and descriptors per hour after the first
-# sixth of the run (the warm-up), by least squares. The load: a sine between 5 and 80 req/s with a
-# 2-minute period, so the group goes 2 → 4 → 2 every cycle. History keeps --retention-days (default
+# sixth of the run (the warm-up), by least squares. The load: a sine between 0.5 and 60 req/s with a
+# 10-minute period, so the group goes from 2 to the maximum (8) and back every cycle (the default
+# rule: up above 20 requests per instance in 10 s, down below 5). History keeps --retention-days (default
 # 0.01 d = 14.4 min, so that pruning shows within the hour). Ports 18680/18681 (balancer) and 18690.
 source "$(dirname "$0")/lib.sh"
 
@@ -42,7 +43,7 @@ scheduler=$!
 at_exit "kill $scheduler $lb 2>/dev/null; wait $scheduler $lb 2>/dev/null; remove_created '$BIN' process '$work/state'"
 in_service() { [ "$(status_field 18690 inService)" = 2 ]; }
 wait_for 30 "two instances in service" in_service
-"$BIN/clientsim" sine --base-rate 5 --rate 80 --period 120 --duration "$duration" --url http://127.0.0.1:18680/ \
+"$BIN/clientsim" sine --base-rate 0.5 --rate 60 --period 600 --duration "$duration" --url http://127.0.0.1:18680/ \
     --status-interval 60 --json "$work/client.json" --log-level error >"$work/client.log" 2>&1 &
 client=$!
 at_exit "kill $client 2>/dev/null"
