@@ -249,6 +249,10 @@ let package = Package(
             dependencies: ["AutoscalerAPI"]
         ),
         .testTarget(
+            name: "APISupportTests",
+            dependencies: ["APISupport", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .testTarget(
             name: "AutoscalerCLITests",
             dependencies: ["TestSupport", "loadbalancer", "scheduler", "clientsim", "scale-up", "scale-down", "webserver"]
         ),

@@ -73,7 +73,7 @@ sleep 2
 # Scale-up: from the decision to HAProxy sending the new server requests.
 before=$(servers | awk '{ print $1 }')
 t0=$(date +%s.%N)
-curl -fsS -m 5 -X POST -d '{"desired":3}' http://127.0.0.1:$API/api/v1/scale >/dev/null
+scale_to $API 3 >/dev/null
 new_serves() { servers | awk -v before="$before" 'BEGIN { split(before, b, "\n"); for (i in b) old[b[i]] = 1 } !($1 in old) && $3 > 0 { found = 1 } END { exit !found }'; }
 wait_for 30 "the new server taking requests" new_serves
 t1=$(date +%s.%N)
@@ -105,7 +105,7 @@ wait_for 10 "the scheduler to reach HAProxy again" reachable
 echo "Runtime API socket gone for 3 s: the scheduler held, then went on"
 
 # Scale-down: drained, then deleted from HAProxy and from the provider.
-curl -fsS -m 5 -X POST -d '{"desired":2}' http://127.0.0.1:$API/api/v1/scale >/dev/null
+scale_to $API 2 >/dev/null
 two_left() { [ "$(servers | awk '$4 >= 100000' | wc -l)" = 2 ] && [ "$(ls "$work/state/instances"/*.json | wc -l)" = 2 ]; }
 wait_for 30 "a server drained and deleted" two_left
 grep -q "event drain" "$work/scheduler.log" || fail "no drain before the delete"

@@ -9,6 +9,11 @@
 #   temp_dir VAR            a new temporary directory in VAR, removed at exit
 #   json EXPR               reads JSON on stdin, prints the Python expression EXPR of it (as d)
 #   status_field PORT FIELD the scheduler API's /api/v1/status FIELD on 127.0.0.1:PORT ("" if down)
+#   state_dir               where the autoscaler keeps state and its API tokens (as the commands
+#                           compute it: $AUTOSCALER_STATE_DIR, $XDG_STATE_HOME/autoscaler, ~/.local/state/autoscaler)
+#   scale_to PORT N         POST /api/v1/scale {"desired": N} to the scheduler on 127.0.0.1:PORT,
+#                           with the token it keeps in the state directory
+#   admin_call METHOD PORT PATH   a mutating call to the balancer's admin API on 127.0.0.1:PORT, with its token
 #   ensure_packages PKG...  installs the Debian packages not installed yet (as root; otherwise
 #                           fails with the apt-get command to run)
 # Every wait has a timeout; nothing here waits forever.
@@ -50,6 +55,21 @@ json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.
 
 status_field() {
     curl -fsS -m 2 "http://127.0.0.1:$1/api/v1/status" 2>/dev/null | json "d[\"$2\"]" 2>/dev/null || true
+}
+
+state_dir() {
+    if [ -n "${AUTOSCALER_STATE_DIR:-}" ]; then echo "$AUTOSCALER_STATE_DIR"
+    elif [ -n "${XDG_STATE_HOME:-}" ]; then echo "$XDG_STATE_HOME/autoscaler"
+    else echo "$HOME/.local/state/autoscaler"; fi
+}
+
+scale_to() {
+    curl -fsS -m 5 -X POST -H "Content-Type: application/json" -H "Authorization: Bearer $(cat "$(state_dir)/scheduler-$1.token")" \
+        -d "{\"desired\": $2}" "http://127.0.0.1:$1/api/v1/scale"
+}
+
+admin_call() {
+    curl -fsS -m 5 -X "$1" -H "Authorization: Bearer $(cat "$(state_dir)/loadbalancer-$2.token")" "http://127.0.0.1:$2$3"
 }
 
 ensure_packages() {

@@ -154,7 +154,7 @@ echo "$added added by the scheduler under load and served $served requests; load
 grep "scale up:" "$work/scheduler.log" | head -1
 kill -TERM "$client"; wait "$client" || true   # TERM: a background job of a script ignores SIGINT
 # No load now (and --scale-down-threshold 0 never removes on its own): a manual request does.
-curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+scale_to 18290 2 >/dev/null
 vm_gone() { ! virsh -q -c "$URI" list --all --name | grep -qx "$1"; }
 wait_for 60 "$added removed" vm_gone "$added"
 python3 -c '
@@ -185,7 +185,7 @@ member=$(curl -fsS http://127.0.0.1:18290/api/v1/instances | json '[i["name"] fo
 [ "$(virsh -q -c "$URI" domstate "$member")" = paused ] || fail "$member is not paused: $(virsh -q -c "$URI" domstate "$member")"
 curl -fsS http://127.0.0.1:18281/api/v1/stats | json "'$member' not in [b['name'] for b in d['backends']]" | grep -qx True ||
     fail "$member is registered with the balancer while in the pool"
-curl -fsS -X POST -d '{"desired":3}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+scale_to 18290 3 >/dev/null
 member_event() { events | json "any(e['kind'] == '$1' and e.get('instance') == '$member' for e in d['events'])" | grep -qx True; }
 # In service can show a tick before the action records the registration.
 taken_in() { in_service 3 && member_event register; }
@@ -196,7 +196,7 @@ python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 2 else 1)' "$took" ||
 for _ in $(seq 12); do curl -fsS -m 5 -o /dev/null http://127.0.0.1:18280/; done
 served=$(curl -fsS http://127.0.0.1:18281/api/v1/stats | json "[b['requestsTotal'] for b in d['backends'] if b['name'] == '$member'][0]")
 [ "$served" -gt 0 ] || fail "$member took no traffic after it was taken from the pool"
-curl -fsS -X POST -d '{"desired":2}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+scale_to 18290 2 >/dev/null
 returned() { warm_is 1 && member_event return_to_pool; }
 wait_for 60 "$member back in the pool" returned
 [ "$(virsh -q -c "$URI" domstate "$member")" = paused ] || fail "$member was not returned paused"
@@ -205,7 +205,7 @@ events | json "[e['kind'] for e in d['events'] if e.get('instance') == '$member'
 # Killed while taking the member: the restarted scheduler (now free to refill) adopts what it
 # finds, and ends with a held member and nothing half-made.
 taken_before=$(events | grep -o '"launch_from_pool"' | wc -l)
-curl -fsS -X POST -d '{"desired":3}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+scale_to 18290 3 >/dev/null
 launching() { [ "$(events | grep -o '"launch_from_pool"' | wc -l)" -gt "$taken_before" ]; }
 wait_for 10 "the member being taken" launching
 kill -KILL "$scheduler"; wait "$scheduler" 2>/dev/null || true
@@ -240,7 +240,7 @@ stack_pids+=($!)
     --cooldown 2 --startup-timeout 60 --history "$work/hosts.sqlite" --log-level info 2>>"$work/scheduler.log" &
 stack_pids+=($!)
 wait_for 60 "web_vm1 and web_vm2 in service" in_service 2
-curl -fsS -X POST -d '{"desired":4}' http://127.0.0.1:18290/api/v1/scale >/dev/null
+scale_to 18290 4 >/dev/null
 wait_for 60 "four in service" in_service 4
 per_host() { curl -fsS http://127.0.0.1:18290/api/v1/instances | json "sorted('%s=%s' % (i['name'], 'second' if i.get('host') == '$second' else 'first') for i in d['instances'] if i['origin'] == 'created')"; }
 echo "placed: $(per_host)"

@@ -24,7 +24,7 @@ public enum APIResponse {
     /// Nil when the call may go on: no token is configured, or the request carries it.
     public static func authorize(_ request: Request, token: String?) -> Response? {
         guard let token else { return nil }
-        if request.headers[.authorization] == "Bearer \(token)" { return nil }
+        if let given = request.headers[.authorization], APIToken.matches(given, "Bearer \(token)") { return nil }
         return try? error(.unauthorized, "missing or wrong token (Authorization: Bearer ...)")
     }
 

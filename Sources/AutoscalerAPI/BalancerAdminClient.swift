@@ -19,14 +19,18 @@ public struct BalancerAdminClient: Balancer {
     public var location: String { baseURL }
 
     /// Checks `url` (`http://host:port`); throws ``AutoscalerError/balancer(_:)`` when it is not one.
+    /// Without a token, a balancer on this machine's loopback is asked with the one it keeps in
+    /// ``APIToken/file(for:port:)``, if that file is there and readable.
     public init(url: String, token: String? = nil, client: HTTPClient = BalancerAdminClient.sharedClient) throws {
         guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host, !host.isEmpty,
             parsed.path.isEmpty || parsed.path == "/", parsed.query == nil
         else {
             throw AutoscalerError.balancer("'\(url)' is not an admin URL like http://127.0.0.1:8081")
         }
-        self.baseURL = "http://\(host):\(parsed.port ?? 80)"
-        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        let port = parsed.port ?? 80
+        self.baseURL = "http://\(host):\(port)"
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 } ?? (loopback ? APIToken.read(APIToken.file(for: .loadbalancer, port: port)) : nil)
         self.client = client
     }
 

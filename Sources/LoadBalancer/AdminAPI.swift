@@ -9,14 +9,16 @@ import ServiceLifecycle
 
 /// The admin API on Hummingbird (its wire types are in `AutoscalerAPI`, `BackendStatus.swift`): `/metrics`, `/api/v1/stats`, `/api/v1/backends`.
 ///
-/// Mutating calls need `Authorization: Bearer <token>` when a token is configured. Errors are
-/// JSON: `{"error": "..."}`.
+/// Mutating calls need `Authorization: Bearer <token>` when a token is configured (the
+/// `loadbalancer` command always configures one). Every request passes a ``LocalRequestPolicy``
+/// first (Host, Origin, JSON bodies). Errors are JSON: `{"error": "..."}`.
 struct AdminAPI {
     let balancer: LoadBalancer
 
     var application: some ApplicationProtocol & Service {
         let router = Router()
         let balancer = self.balancer
+        router.add(middleware: LocalRequestMiddleware(policy: LocalRequestPolicy(listenHost: balancer.configuration.adminHost)))
         router.get("/metrics") { _, _ -> Response in
             APIResponse.metrics(balancer.metrics.render(balancer: balancer))
         }

@@ -56,6 +56,14 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         let configuration = try makeConfiguration()
         let logger = loggingOptions.bootstrap(label: "loadbalancer")
         try await CommandFailure.reporting("loadbalancer", trappingSignals: false) {
+            var configuration = configuration
+            if configuration.adminToken == nil {
+                // Mutating calls always take a token: a web page the user opens could otherwise
+                // add backends. One in a file only this user reads; the other commands find it.
+                let path = APIToken.file(for: .loadbalancer, port: configuration.adminPort)
+                configuration.adminToken = try APIToken.loadOrCreate(path)
+                logger.info("admin token (for PUT and DELETE) in \(path)")
+            }
             let balancer = LoadBalancer(configuration: configuration, logger: logger)
             if configuration.backends.isEmpty {
                 logger.info("no backends yet: add them with --backend or PUT /api/v1/backends/{name}")

@@ -69,10 +69,18 @@ struct Serve: AsyncParsableCommand {
         try await CommandFailure.reporting("scheduler", trappingSignals: false) {
             let admin = try BalancerConnector.balancer(
                 url: configuration.balancerURL, token: configuration.balancerToken, haproxyBackend: providerOptions.haproxyBackend)
+            var settings = configuration
+            if settings.apiToken == nil {
+                // POST /api/v1/scale always takes a token (a web page the user opens could
+                // otherwise scale their hypervisor); the dashboard gets it with its page.
+                let path = APIToken.file(for: .scheduler, port: settings.apiPort)
+                settings.apiToken = try APIToken.loadOrCreate(path)
+                logger.info("API token (for POST /api/v1/scale) in \(path)")
+            }
             let provider = try await providerOptions.makeProvider(logger: logger, file: providerFile)
-            let store = try History(path: configuration.historyPath, retention: configuration.historyRetention)
-            logger.info("provider: \(provider.summary); history: \(configuration.historyPath ?? "memory")")
-            let scheduler = Scheduler(configuration: configuration, provider: provider, balancer: admin, history: store, logger: logger)
+            let store = try History(path: settings.historyPath, retention: settings.historyRetention)
+            logger.info("provider: \(provider.summary); history: \(settings.historyPath ?? "memory")")
+            let scheduler = Scheduler(configuration: settings, provider: provider, balancer: admin, history: store, logger: logger)
             let api = SchedulerAPI(scheduler: scheduler)
             let group = ServiceGroup(
                 configuration: .init(

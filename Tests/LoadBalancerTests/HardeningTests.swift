@@ -85,6 +85,27 @@ struct AdminAPITests {
         }
     }
 
+    /// A web page the user opens: DNS rebinding (a foreign Host) and a cross-site request (a
+    /// foreign Origin, a form's text/plain body) cannot add a backend, even with the token.
+    @Test func webPagesCannotAddOrDrainBackends() async throws {
+        try await BalancerHarness.with(backends: 1, configure: { $0.adminToken = "s3cret" }) { lb in
+            let body = #"{"address":"127.0.0.1:1"}"#
+            let rebound = try await lb.admin("/api/v1/backends/evil", method: .PUT, body: body, token: "s3cret", headers: [("Host", "evil.example:\(lb.adminPort)"), ("Origin", "http://evil.example:\(lb.adminPort)")])
+            #expect(rebound.status == 421 && rebound.body.contains(#""error""#), "\(rebound.body)")
+            #expect(try await lb.admin("/api/v1/stats", headers: [("Host", "evil.example")]).status == 421)
+            let crossSite = try await lb.admin("/api/v1/backends/evil", method: .PUT, body: body, token: "s3cret", headers: [("Origin", "http://evil.example")])
+            #expect(crossSite.status == 403)
+            let drain = try await lb.admin("/api/v1/backends/web_vm1", method: .DELETE, token: "s3cret", headers: [("Origin", "http://evil.example")])
+            #expect(drain.status == 403)
+            let form = try await lb.admin("/api/v1/backends/evil", method: .PUT, body: body, token: "s3cret", headers: [("Content-Type", "text/plain")])
+            #expect(form.status == 415)
+            #expect(try await lb.stats().backends.map(\.name) == ["web_vm1"])
+            // localhost, and the same origin, are the API's own.
+            let local = try await lb.admin("/api/v1/stats", headers: [("Host", "localhost:\(lb.adminPort)"), ("Origin", "http://localhost:\(lb.adminPort)")])
+            #expect(local.status == 200)
+        }
+    }
+
     @Test func putOfAnUnreachableBackendStaysDownAndTakesNoTraffic() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
             let answer = try await lb.admin("/api/v1/backends/ghost", method: .PUT, body: #"{"address":"127.0.0.1:1"}"#)

@@ -84,7 +84,10 @@ struct SchedulerCommandTests {
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
                 request.method = method
                 if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-                if let body { request.body = .bytes(ByteBuffer(string: body)) }
+                if let body {
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: body))
+                }
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
                 return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
             }
@@ -117,6 +120,66 @@ struct SchedulerCommandTests {
             try await waitUntil(15, "a second instance") { try await lb.provider.instances().count == 2 }
             let (_, metrics) = try await call("/metrics")
             #expect(metrics.contains("scheduler_decisions_total") && metrics.contains("scheduler_actions_total"))
+        }
+    }
+
+    /// The attacks a web page the user opens can make on the scheduler's loopback API: a
+    /// cross-site form POST (text/plain, foreign Origin), DNS rebinding (foreign Host). Without
+    /// --token, the scheduler makes one, mode 0600, and serves it only in its own dashboard page.
+    @Test func webPagesCannotDriveTheScheduler() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            let state = lb.provider.configuration.stateDirectory
+            let port = 20_000 + Int.random(in: 0..<12_000)
+            let process = Process()
+            process.executableURL = CommandRunner.binaries.appendingPathComponent("scheduler")
+            process.arguments = [
+                "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "\(port)",
+                "--min", "1", "--max", "3", "--interval", "0.2", "--log-level", "error",
+            ]
+            process.environment = ProcessInfo.processInfo.environment.merging(["AUTOSCALER_STATE_DIR": state]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
+            func call(_ path: String, method: HTTPMethod = .GET, body: String? = nil, headers: [(String, String)] = []) async throws -> (UInt, String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = method
+                for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+                if let body { request.body = .bytes(ByteBuffer(string: body)) }
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+                return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            try await waitUntil(15, "the API and one instance") {
+                guard let (status, body) = try? await call("/api/v1/status"), status == 200 else { return false }
+                return body.contains(#""inService":1"#)
+            }
+            let path = state + "/scheduler-\(port).token"
+            let token = try #require(APIToken.read(path))
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            #expect(mode & 0o777 == 0o600)
+            // The cross-site form: text/plain, a foreign Origin, no token.
+            let form = try await call(
+                "/api/v1/scale", method: .POST, body: #"{"delta":1}"#, headers: [("Content-Type", "text/plain"), ("Origin", "http://evil.example")])
+            #expect(form.0 == 403, "\(form)")
+            // Same origin but not JSON; JSON but no token.
+            #expect(try await call("/api/v1/scale", method: .POST, body: #"{"delta":1}"#, headers: [("Content-Type", "text/plain"), ("Authorization", "Bearer \(token)")]).0 == 415)
+            #expect(try await call("/api/v1/scale", method: .POST, body: #"{"delta":1}"#, headers: [("Content-Type", "application/json")]).0 == 401)
+            // DNS rebinding: a foreign Host is not answered, not even the dashboard with its token.
+            let rebound = try await call("/", headers: [("Host", "evil.example:\(port)")])
+            #expect(rebound.0 == 421 && !rebound.1.contains(token))
+            #expect(try await call("/api/v1/status", headers: [("Host", "evil.example")]).0 == 421)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await lb.provider.instances().count == 1, "a refused request scaled")
+            // The dashboard from loopback carries the token; with it, JSON from the same origin scales.
+            #expect(try await call("/").1.contains(#"<meta name="autoscaler-token" content="\#(token)">"#))
+            let allowed = try await call(
+                "/api/v1/scale", method: .POST, body: #"{"delta":1}"#,
+                headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(token)"), ("Origin", "http://127.0.0.1:\(port)")])
+            #expect(allowed.0 == 202, "\(allowed)")
+            try await waitUntil(15, "a second instance") { try await lb.provider.instances().count == 2 }
         }
     }
 

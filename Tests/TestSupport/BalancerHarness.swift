@@ -93,7 +93,7 @@ public struct BalancerHarness: Sendable {
     {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? proxyPort)\(path)")
         request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
         let bytes = try await response.body.collect(upTo: 1 << 20)
@@ -102,8 +102,14 @@ public struct BalancerHarness: Sendable {
             headers: response.headers)
     }
 
-    public func admin(_ path: String, method: HTTPMethod = .GET, body: String? = nil, token: String? = nil) async throws -> Answer {
-        try await request(path, method: method, body: body, port: adminPort, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+    /// A call to the admin API as its clients make it: a JSON body, the token if given.
+    public func admin(_ path: String, method: HTTPMethod = .GET, body: String? = nil, token: String? = nil, headers: [(String, String)] = [])
+        async throws -> Answer
+    {
+        var all = headers
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        if body != nil && !all.contains(where: { $0.0.lowercased() == "content-type" }) { all.append(("Content-Type", "application/json")) }
+        return try await request(path, method: method, body: body, port: adminPort, headers: all)
     }
 
     public func stats() async throws -> BalancerStats {

@@ -31,7 +31,7 @@ wait_for 300 "$minimum instances in service" in_service $minimum
 measure() {
   local count=$1 t0
   t0=$(python3 -c 'import time; print(time.time())')
-  curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"desired\": $count}" http://127.0.0.1:$api/api/v1/scale >/dev/null
+  scale_to $api $count >/dev/null
   wait_for 300 "$count instances in service" in_service "$count"
   curl -fsS "http://127.0.0.1:$api/api/v1/events?since=$t0" | python3 -c '
 import json, sys
@@ -42,7 +42,7 @@ assert len(regs) >= n, regs
 print("%.2f" % (regs[n - 1]["time"] - up["time"]))' "$((count - minimum))"
 }
 back_to_minimum() {
-  curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"desired\": $minimum}" http://127.0.0.1:$api/api/v1/scale >/dev/null
+  scale_to $api $minimum >/dev/null
   wait_for 300 "back to $minimum" in_service $minimum
   pending_zero() { [ "$(status_field "$api" pending)" = 0 ] && [ "$(status_field "$api" busy)" = False ]; }
   wait_for 120 "no action running" pending_zero

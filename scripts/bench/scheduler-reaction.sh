@@ -56,7 +56,7 @@ print("round %s %s: detection %.2f s, serving %.2f s after the decision (%s), st
 print(sys.argv[3], round(reg["time"]-up["time"], 3))' "$t0" "$round" "$mode"
   kill -TERM $spid; wait $spid || true
   remove_created "$BIN" "$provider" "$work/state"
-  for b in web_vm1 web_vm2 web_vm3 web_vm4; do curl -fsS -X DELETE http://127.0.0.1:$admin/api/v1/backends/$b >/dev/null 2>&1 || true; done
+  for b in web_vm1 web_vm2 web_vm3 web_vm4; do admin_call DELETE $admin /api/v1/backends/$b >/dev/null 2>&1 || true; done
   sleep 1
 }
 for round in $(seq 1 "$rounds"); do

@@ -34,12 +34,7 @@ extension ProcessProvider {
         }
 
         /// Where the autoscaler keeps state when not told otherwise.
-        public static var defaultStateDirectory: String {
-            let environment = ProcessInfo.processInfo.environment
-            if let explicit = environment["AUTOSCALER_STATE_DIR"], !explicit.isEmpty { return explicit }
-            if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty { return xdg + "/autoscaler" }
-            return NSHomeDirectory() + "/.local/state/autoscaler"
-        }
+        public static var defaultStateDirectory: String { APIToken.stateDirectory }
 
         /// `webserver` beside the running executable, as `swift build` lays them out (test bundles
         /// sit in the same directory on Linux).

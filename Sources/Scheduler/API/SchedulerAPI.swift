@@ -17,7 +17,8 @@ public struct SchedulerAPI: Sendable {
     public var application: some ApplicationProtocol & Service {
         let router = Router()
         let scheduler = self.scheduler
-        let dashboard = Dashboard()
+        router.add(middleware: LocalRequestMiddleware(policy: LocalRequestPolicy(listenHost: scheduler.configuration.apiHost)))
+        let dashboard = Dashboard(token: scheduler.configuration.apiToken)
         router.get("/") { _, _ -> Response in dashboard.response("index.html") }
         router.get("/dashboard.css") { _, _ -> Response in dashboard.response("dashboard.css") }
         router.get("/dashboard.js") { _, _ -> Response in dashboard.response("dashboard.js") }

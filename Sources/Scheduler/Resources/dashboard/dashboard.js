@@ -252,7 +252,10 @@ async function scale(delta) {
     body: JSON.stringify({ delta }),
   });
   try {
-    let response = await send(sessionStorage.getItem("autoscaler-token"));
+    // The scheduler puts its token in the page it serves (only to a loopback or configured Host:
+    // a page from elsewhere can neither read this one nor rebind a name to it).
+    const served = document.querySelector('meta[name="autoscaler-token"]');
+    let response = await send(sessionStorage.getItem("autoscaler-token") || (served && served.content));
     if (response.status === 401) {
       const token = window.prompt("Token for manual scaling (kept for this browser session):");
       if (token === null) { message.textContent = "refused: a token is needed"; return; }
