@@ -79,7 +79,7 @@ results=()
 start_lb
 start_scheduler
 check 2 "start"
-ok=0
+ok=0 phases=()
 for rep in $(seq 1 "$reps"); do
     for target in 5 2; do
         scale_to $API $target >/dev/null
@@ -91,9 +91,10 @@ for rep in $(seq 1 "$reps"); do
         scale_to $API $target >/dev/null   # the ask does not survive a restart: ask again
         check $target "SIGKILL of the scheduler $delay s into scaling to $target (last: $phase)"
         ok=$((ok + 1))
+        phases+=("${phase#event }")
     done
 done
-results+=("kill-scheduler: $ok of $((reps * 2)) kills (during scale-ups to 5 and scale-ins to 2) ended consistent")
+results+=("kill-scheduler: $ok of $((reps * 2)) kills (during scale-ups to 5 and scale-ins to 2) ended consistent; last event before each kill: $(printf '%s\n' "${phases[@]}" | sort | uniq -c | awk '{ printf "%s%s ×%d", (NR > 1 ? ", " : ""), $2, $1 }')")
 
 # --- kill-balancer ------------------------------------------------------------------------------
 scale_to $API 3 >/dev/null
