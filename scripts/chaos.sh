@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault injection with process instances (not part of scripts/test.sh; run it for the figures):
 #
-#   scripts/chaos.sh [--reps N] [--bin DIR]      (default 5 repetitions of each case)
+#   scripts/chaos.sh [--reps N] [--bin DIR] [--vms]      (default 5 repetitions of each case)
 #
 # Cases, each repetition at a random point, each ending with a consistency check: the provider's
 # instances = the scheduler's view = the balancer's pool, one webserver process per instance and
@@ -12,15 +12,19 @@
 #                    registered again within 3 s of its return; clients fail only while it is down;
 #   history-full     the history on a full filesystem (a 64 KiB tmpfs; root): the loop goes on
 #                    scaling, with a warning.
-# Not here: real VMs, libvirtd stopped during a scale-up, and a clock jump (a shared machine's
-# clock is not to be moved; the window and the cooldowns use ContinuousClock, which is monotonic).
+#   libvirtd-restart (--vms; root, after scripts/setup-libvirt.sh) libvirtd killed at a random point
+#                    of a scale-up of real VMs (clone, start, boot) and started again 2 s later: the
+#                    group reaches its size, then scales in, with no orphan domain or disk.
+# Not here: a clock jump (a shared machine's clock is not to be moved; the window and the
+# cooldowns use ContinuousClock, which is monotonic).
 source "$(dirname "$0")/lib.sh"
 
-reps=5 BIN=""
+reps=5 BIN="" vms=0
 while [ $# -gt 0 ]; do case $1 in
+    --vms) vms=1; shift;;
     --reps) reps=$2; shift 2;;
     --bin) BIN=$2; shift 2;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0;;
     *) echo "chaos.sh: unknown argument: $1 (see --help)" >&2; exit 64;;
 esac; done
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || { echo "chaos.sh: --reps is a positive number" >&2; exit 64; }
@@ -152,4 +156,46 @@ fi
 stop_all
 remove_created "$BIN" process "$state"
 [ "$(processes)" = 0 ] || fail "webserver processes left: $(processes)"
+
+# --- libvirtd-restart ---------------------------------------------------------------------------
+if [ "$vms" = 1 ]; then
+    [ "$(id -u)" -eq 0 ] || fail "--vms restarts libvirtd: run as root"
+    images=/var/lib/autoscaler/images
+    created_domains() { virsh -q list --all --name | grep -E '^web_vm([3-9]|[1-9][0-9])$' | sort || true; }
+    [ -z "$(created_domains)" ] || fail "created domains exist already: $(created_domains | xargs)"
+    files_before=$(ls "$images" | sort)
+    at_exit 'pgrep -x libvirtd >/dev/null || libvirtd -d; remove_created "$BIN" libvirt ""'
+    start_lb
+    "$BIN/scheduler" --provider libvirt --balancer "http://127.0.0.1:$ADMIN" --api-port $API --min 2 --max 4 --cooldown 1 \
+        --window 4 --scale-up-threshold 100000 --scale-down-threshold 0 --startup-timeout 90 \
+        --history "$work/vm-history.sqlite" --log-level info 2>>"$work/scheduler.log" &
+    scheduler_pid=$!
+    vm_consistent() { # $1: created domains wanted
+        local d s b
+        d=$(created_domains); s=$(names_scheduler 2>/dev/null | grep -vE '^web_vm[12]$') || return 1
+        b=$(names_balancer 2>/dev/null | grep -vE '^web_vm[12]$') || return 1
+        [ "$(echo "$d" | grep -c .)" = "$1" ] && [ "$d" = "$s" ] && [ "$d" = "$b" ] &&
+            [ "$(ls "$images" | sort)" = "$(printf '%s\n' $files_before $(for v in $d; do echo "$v.qcow2"; done) | sort)" ]
+    }
+    vm_check() { wait_for_quietly 120 vm_consistent "$1" || fail "inconsistent after $2: domains [$(created_domains | xargs)], scheduler [$(names_scheduler 2>/dev/null | xargs)], balancer [$(names_balancer 2>/dev/null | xargs)], files [$(ls "$images" | xargs)]"; }
+    up() { curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$API/api/v1/status" 2>/dev/null; }
+    wait_for 30 "the scheduler's API" up
+    vm_check 0 "start"
+    ok=0
+    for rep in $(seq 1 "$reps"); do
+        scale_to $API 3 >/dev/null
+        delay=$(python3 -c 'import random; print("%.2f" % random.uniform(0.3, 4))')
+        sleep "$delay"
+        phase=$(grep -o 'event [a-z_]*' "$work/scheduler.log" | tail -1)
+        pkill -x libvirtd
+        sleep 2
+        libvirtd -d
+        vm_check 1 "libvirtd killed $delay s into a scale-up (last: $phase) and started again"
+        scale_to $API 2 >/dev/null
+        vm_check 0 "the scale-in after it"
+        ok=$((ok + 1))
+    done
+    results+=("libvirtd-restart: $ok of $reps scale-ups of a VM with libvirtd killed 0.3-4 s in and back 2 s later ended with the VM serving and, after a scale-in, no orphan domain or disk")
+    stop_all
+fi
 printf '%s\n' "${results[@]}"
