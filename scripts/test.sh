@@ -162,6 +162,19 @@ import json,sys; r=json.load(open(sys.argv[1])); e=sum(r["errors"].values()); l=
 print("clients: %d sent, %d ok, %d errors, %d skipped; p50 %.1f ms, p99 %.1f ms, max %.1f ms (bound p99 < 1000 ms)" % (r["sent"], r["ok"], e, r["skippedAtCap"], l["p50"], l["p99"], l["max"]))
 sys.exit(1 if e or r["skippedAtCap"] or l["p99"] >= 1000 else 0)' "$work/client.json" ||
     fail "clients saw errors, skipped requests or a p99 over 1 s while the scheduler scaled"
+# libvirtd restarted under the scheduler (an upgrade does that): it reconnects and scales again.
+at_exit 'pgrep -x libvirtd >/dev/null || libvirtd -d'
+pkill -x libvirtd
+provider_is() { [ "$(status_field 18290 providerReachable)" = "$1" ]; }
+wait_for 15 "the scheduler to see libvirtd gone" provider_is False
+libvirtd -d
+wait_for 20 "the scheduler to reconnect" provider_is True
+scale_to 18290 3 >/dev/null
+wait_for 120 "a VM made after the reconnect in service" in_service 3
+scale_to 18290 2 >/dev/null
+back_to_before() { [ "$(domains)" = "$before_domains" ] && in_service 2; }
+wait_for 60 "the VM removed again" back_to_before
+echo "libvirtd restarted: the scheduler reconnected, then scaled up and down"
 cleanup_stack
 
 section "warm pool: a paused VM serves within a second, returns on scale-in, survives a killed scheduler"

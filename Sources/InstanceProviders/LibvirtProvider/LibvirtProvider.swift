@@ -11,7 +11,7 @@ import Synchronization
 /// process so that two of them never pick the same name or port; they start in parallel.
 public final class LibvirtProvider: InstanceProvider {
     public let configuration: Configuration
-    let connection: LibvirtConnection
+    private let liveConnection: Mutex<LibvirtConnection>
     /// libvirt's test driver: its guests have made-up addresses (192.168.x) and serve nothing.
     let isSimulated: Bool
     let executor: BlockingExecutor
@@ -32,14 +32,8 @@ public final class LibvirtProvider: InstanceProvider {
         self.logger = logger
         let uri = configuration.uri
         do {
-            let (interval, count) = (configuration.keepAliveInterval, configuration.keepAliveCount)
-            let connection = try await executor.run {
-                if interval > 0 { Libvirt.startEventLoop() }
-                let connection = try LibvirtConnection(uri: uri)
-                if interval > 0 { connection.setKeepAlive(interval: interval, count: count) }
-                return connection
-            }
-            self.connection = connection
+            let connection = try await executor.run { try Self.open(configuration) }
+            self.liveConnection = Mutex(connection)
             self.isSimulated = (try? await executor.run { try connection.canonicalURI() })?.hasPrefix("test:") ?? uri.hasPrefix("test:")
         } catch let error as LibvirtError {
             throw AutoscalerError.hypervisorUnavailable(uri: uri, reason: error.message)
@@ -47,8 +41,30 @@ public final class LibvirtProvider: InstanceProvider {
         logger.debug("connected to libvirt", metadata: ["uri": "\(uri)", "library": "\(Libvirt.libraryVersion)"])
     }
 
-    /// Whether the connection still works (the daemon did not go away).
-    public var isConnected: Bool { connection.isAlive }
+    /// Opens a connection, with keepalive when configured.
+    static func open(_ configuration: Configuration) throws(LibvirtError) -> LibvirtConnection {
+        let (interval, count) = (configuration.keepAliveInterval, configuration.keepAliveCount)
+        if interval > 0 { Libvirt.startEventLoop() }
+        let connection = try LibvirtConnection(uri: configuration.uri)
+        if interval > 0 { connection.setKeepAlive(interval: interval, count: count) }
+        return connection
+    }
+
+    /// The connection, opened again when the daemon went away and is back (a libvirtd restart or
+    /// upgrade): without this a scheduler held forever on a closed socket. Blocking: use it on
+    /// the executor only. While the daemon is down it is the dead connection, whose calls fail.
+    var connection: LibvirtConnection {
+        liveConnection.withLock { current in
+            guard !current.isAlive else { return current }
+            guard let fresh = try? Self.open(configuration) else { return current }
+            logger.info("reconnected to libvirt", metadata: ["uri": "\(configuration.uri)"])
+            current = fresh
+            return fresh
+        }
+    }
+
+    /// Whether the connection still works (the daemon did not go away); does not reconnect.
+    public var isConnected: Bool { liveConnection.withLock { $0.isAlive } }
 
     /// The host's free memory and the template's, in KiB, for placement; nil where libvirt does
     /// not say (the test driver knows no free memory).
