@@ -175,9 +175,16 @@ PY
     first_rss=$(rss $lb)
     rounds=1
     end=$((SECONDS + churn_minutes * 60))
-    while [ "$SECONDS" -lt "$end" ]; do round; wait_for 60 "the churn backends gone" gone; rounds=$((rounds + 1)); done
+    echo "$first_rss" >"$work/churn-rss"
+    while [ "$SECONDS" -lt "$end" ]; do
+        round; wait_for 60 "the churn backends gone" gone; rounds=$((rounds + 1))
+        rss $lb >>"$work/churn-rss"
+    done
     last_rss=$(rss $lb)
-    results+=("churn: $rounds rounds of 1,000 backends added and removed in $churn_minutes min: RSS after the first $((first_rss / 1024)) MiB, after the last $((last_rss / 1024)) MiB")
+    # RSS (MiB) after the first round and at each quarter of the run: a leak climbs steadily, a
+    # heap that found its size levels off.
+    quarters=$(awk '{ v[NR] = $1 } END { for (q = 0; q <= 4; q++) { i = int(1 + (NR - 1) * q / 4); printf "%s%d", (q ? " → " : ""), v[i] / 1024 } }' "$work/churn-rss")
+    results+=("churn: $rounds rounds of 1,000 backends added and removed in $churn_minutes min: RSS after the first round and at each quarter: $quarters MiB")
     stop_lb
 fi
 printf '%s\n' "${results[@]}"
