@@ -133,9 +133,10 @@ public struct HAProxyBalancer: Balancer {
     public func remove(name: String) async throws -> Bool {
         guard let server = try await showStat().servers.first(where: { $0.name == name }) else { return false }
         try refuseStatic(server)
-        // A server that takes no traffic (down: a drained one that is down shows DOWN, not DRAIN,
-        // and would never be reaped) or has nothing in flight goes at once.
-        if server.state == .down || server.inFlight == 0 {
+        // A server that is down takes no traffic and goes at once (a drained one that is down
+        // shows DOWN, not DRAIN, and would never be reaped). One that is up is drained first even
+        // when idle: between reading it idle and `state maint`, HAProxy may send it a request.
+        if server.state == .down {
             do {
                 try await delete(name)
                 return true
