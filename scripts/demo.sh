@@ -89,27 +89,10 @@ if [ "$balancer" = haproxy ]; then
     # The minimal configuration the scheduler needs (README, "HAProxy as the data plane"): a
     # Runtime API socket at level admin and a backend with a dynamic algorithm; its servers are
     # added at run time. Its statistics page on 8081, where our balancer has its admin API.
-    cat >"$work/haproxy.cfg" <<CFG
-global
-    master-worker
-    stats socket $work/admin.sock mode 600 level admin expose-fd listeners
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend web
-    bind 127.0.0.1:8080
-    default_backend web
-backend web
-    balance roundrobin
-    option httpchk GET /healthz
-listen stats
-    bind 127.0.0.1:8081
-    stats enable
-    stats uri /
-    stats refresh 2s
-CFG
+    {
+        haproxy_config "$work/admin.sock" 8080
+        printf 'listen stats\n    bind 127.0.0.1:8081\n    stats enable\n    stats uri /\n    stats refresh 2s\n'
+    } >"$work/haproxy.cfg"
     say "starting HAProxy on 127.0.0.1:8080 (statistics page on 8081, Runtime API $work/admin.sock)"
     # Through a FIFO, not a process substitution: that would be haproxy's child, and its master
     # waits for every child before it exits, the tagger among them, which waits for its output.

@@ -33,23 +33,10 @@ servers() { hap "show stat" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i]
 legacy=$!
 at_exit "kill $legacy 2>/dev/null"
 wait_for 10 "the legacy webserver" test -s "$work/legacy.port"
-cat >"$work/haproxy.cfg" <<CFG
-global
-    master-worker
-    stats socket $work/admin.sock mode 600 level admin expose-fd listeners
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend web
-    bind 127.0.0.1:$FRONT
-    default_backend web
-backend web
-    balance roundrobin
-    option httpchk GET /healthz
-    server legacy 127.0.0.1:$(cat "$work/legacy.port") check inter 1s
-CFG
+{
+    haproxy_config "$work/admin.sock" $FRONT
+    echo "    server legacy 127.0.0.1:$(cat "$work/legacy.port") check inter 1s"
+} >"$work/haproxy.cfg"
 haproxy -W -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 haproxy=$!
 at_exit "kill $haproxy 2>/dev/null; wait $haproxy 2>/dev/null"

@@ -14,6 +14,10 @@
 #   scale_to PORT N         POST /api/v1/scale {"desired": N} to the scheduler on 127.0.0.1:PORT,
 #                           with the token it keeps in the state directory
 #   admin_call METHOD PORT PATH   a mutating call to the balancer's admin API on 127.0.0.1:PORT, with its token
+#   haproxy_config SOCKET PORT   the minimal haproxy.cfg the scheduler needs (README, "HAProxy as
+#                           the data plane") on stdout: Runtime API at SOCKET (level admin), clients
+#                           on 127.0.0.1:PORT, backend web (roundrobin, /healthz checks); append
+#                           lines to add to it (a `server` line goes in backend web if it comes first)
 #   ensure_packages PKG...  installs the Debian packages not installed yet (as root; otherwise
 #                           fails with the apt-get command to run)
 # Every wait has a timeout; nothing here waits forever.
@@ -70,6 +74,25 @@ scale_to() {
 
 admin_call() {
     curl -fsS -m 5 -X "$1" -H "Authorization: Bearer $(cat "$(state_dir)/loadbalancer-$2.token")" "http://127.0.0.1:$2$3"
+}
+
+haproxy_config() {
+    cat <<CFG
+global
+    master-worker
+    stats socket $1 mode 600 level admin expose-fd listeners
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend web
+    bind 127.0.0.1:$2
+    default_backend web
+backend web
+    balance roundrobin
+    option httpchk GET /healthz
+CFG
 }
 
 ensure_packages() {
