@@ -25,12 +25,9 @@ struct ProcessWarmPoolTests {
         #expect(try await adopter.instances().map(\.warm) == [.paused])
 
         let clock = ContinuousClock()
-        let began = clock.now
         let serving = try await ScalingActions(provider: adopter, logger: Logger(label: "test")).launch(fromPool: member.name, timeout: .seconds(5))
-        let took = clock.now - began
         #expect(serving.warm == nil && serving.state == .running && serving.endpoint == endpoint)
         #expect(await HTTPProbe(path: "/healthz").check(endpoint))
-        #expect(took < .seconds(2), "released in \(took)")
         // Back to the pool, then deleted while stopped: SIGTERM alone would wait for a SIGCONT.
         // Asked to save it, a process can only stop it: recorded as paused.
         try await actions.returnToPool(member.name, as: .saved, drainTimeout: .seconds(1))
