@@ -56,23 +56,36 @@ public final class HAProxyProcess: @unchecked Sendable {
     /// SIGUSR2: a child of the test process may inherit a signal mask that blocks it. Returns at
     /// once; the old worker's socket passes to the new one, so wait for the effect.
     public func reload() throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError(description: "socket() failed") }
+        let fd = try connectToMaster()
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let path = Array((directory + "/master.sock").utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
-        guard connected else { throw HarnessError(description: "cannot connect to HAProxy's master socket") }
         let command = Array("reload\n".utf8)
         guard write(fd, command, command.count) == command.count else { throw HarnessError(description: "cannot send reload") }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while read(fd, &buffer, buffer.count) > 0 {}
+    }
+
+    /// A connection to the master CLI. Retried for up to 5 s: a master that is busy (a CI machine
+    /// running the whole suite) can refuse for a moment; once refused with "cannot connect".
+    private func connectToMaster() throws -> Int32 {
+        let path = Array((directory + "/master.sock").utf8)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.enumerated() where index < raw.count - 1 { raw[index] = byte }
+        }
+        var lastError: Int32 = 0
+        for _ in 0..<100 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw HarnessError(description: "socket() failed") }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+            }
+            if connected { return fd }
+            lastError = errno
+            close(fd)
+            usleep(50_000)
+        }
+        throw HarnessError(description: "cannot connect to HAProxy's master socket: \(String(cString: strerror(lastError))); log: \(log)")
     }
 
     /// What HAProxy wrote to stderr (its master's and workers' notices).
