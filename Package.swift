@@ -141,13 +141,22 @@ let package = Package(
             ],
             resources: [.copy("Resources/dashboard")]
         ),
-        .executableTarget(
-            name: "scheduler",
+        // The scheduler's commands, options and config-file merge, in a library so that the config
+        // fuzz target runs the very code `scheduler` runs; the executable is only `@main`.
+        .target(
+            name: "SchedulerCLI",
             dependencies: [
                 "Scheduler", "AutoscalerCLI", "ProviderCLI", "AutoscalerAPI", "InstanceProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "scheduler",
+            dependencies: [
+                "SchedulerCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
@@ -335,4 +344,55 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
             path: "Benchmarks/LoadBalancerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
+}
+
+// Fuzz targets (libFuzzer) only when asked for: `scripts/fuzz.sh` sets AUTOSCALER_FUZZ to the
+// toolchain's `libclang_rt.fuzzer_no_main` archive and builds in its own scratch path. Our modules
+// get coverage and AddressSanitizer (`-sanitize=fuzzer,address`); the dependencies stay as they
+// are. Each target has its own `@main` that hands over to `LLVMFuzzerRunDriver`.
+if let fuzzerArchive = ProcessInfo.processInfo.environment["AUTOSCALER_FUZZ"], !fuzzerArchive.isEmpty {
+    let instrument: SwiftSetting = .unsafeFlags(["-sanitize=fuzzer,address"])
+    let ours: Set<String> = [
+        "AutoscalerAPI", "APISupport", "AutoscalerCLI", "ProviderCLI", "HAProxyRuntime", "InstanceProviders", "Libvirt", "LoadBalancer",
+        "Scheduler", "SchedulerCLI", "ClientSimulator", "BlockingIO",
+    ]
+    for target in package.targets where ours.contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [instrument]
+    }
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                "CFuzzDriver", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/FuzzSupport"),
+    ]
+    let targets: [(name: String, directory: String, dependencies: [Target.Dependency])] = [
+        (
+            "fuzz-proxy-request", "ProxyRequest",
+            ["TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        (
+            "fuzz-backend-response", "BackendResponse",
+            ["TestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        (
+            "fuzz-api-bodies", "APIBodies",
+            [
+                "APISupport", "AutoscalerAPI", "InstanceProviders", "Scheduler", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        ("fuzz-csv", "CSV", ["AutoscalerAPI", "HAProxyRuntime", "Scheduler"]),
+        ("fuzz-config-file", "ConfigFile", ["SchedulerCLI"]),
+        ("fuzz-domain-xml", "DomainXML", ["InstanceProviders", "Libvirt"]),
+    ]
+    for (name, directory, dependencies) in targets {
+        package.products.append(.executable(name: name, targets: [name]))
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Tests/Fuzz/\(directory)", swiftSettings: [instrument],
+                linkerSettings: [.unsafeFlags(["-sanitize=address", "-Xlinker", fuzzerArchive, "-lstdc++"])]))
+    }
 }

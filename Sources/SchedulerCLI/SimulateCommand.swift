@@ -5,8 +5,8 @@ import Foundation
 import Scheduler
 
 /// `scheduler simulate TRACE.csv`: the live planner replayed over a trace, faster than real time.
-struct Simulate: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Simulate: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Replay a request-rate trace through the scheduler's planner on a simulated clock.",
         discussion: """
@@ -28,14 +28,16 @@ struct Simulate: ParsableCommand {
     @OptionGroup var warmPoolOptions: WarmPoolOptions
     @Option(help: "Seconds from taking a warm-pool member until it serves (default 1).") var warmStartup: Double = 1
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
         if let startup, !(startup >= 0 && startup.isFinite) { throw ValidationError("--startup must be a number of seconds ≥ 0") }
         guard rateScale > 0, rateScale.isFinite else { throw ValidationError("--rate-scale must be > 0") }
         guard warmStartup >= 0, warmStartup.isFinite else { throw ValidationError("--warm-startup must be a number of seconds ≥ 0") }
     }
 
-    func run() throws {
+    public func run() throws {
         guard let data = FileManager.default.contents(atPath: trace) else { throw ValidationError("cannot read \(trace)") }
         let parsed: Trace
         do {

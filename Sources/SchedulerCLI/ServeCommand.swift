@@ -1,0 +1,137 @@
+import ArgumentParser
+import AutoscalerCLI
+import ProviderCLI
+import AutoscalerAPI
+import InstanceProviders
+import Foundation
+import Logging
+import Scheduler
+import ServiceLifecycle
+
+/// `scheduler` (or `scheduler serve`): the live control loop.
+public struct Serve: AsyncParsableCommand, Sendable {
+    public static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The control loop: scales instances up and down with the load the balancer counts.",
+        discussion: """
+            Every second it reads the balancer's counters, derives requests per in-service instance over the window \
+            (10 s), and scales: above --scale-up-threshold (20) add one, below --scale-down-threshold (5) remove one, \
+            not within --cooldown (30 s) of the last action, between --min (2) and --max (8). New instances are \
+            registered with the balancer once they serve; one is drained before it is deleted. Its API, metrics \
+            and history are on --api-host:--api-port (127.0.0.1:8090).
+            """)
+
+    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var providerOptions: ProviderOptions
+
+    @Option(help: "JSON file with any of the options below by their camelCase names (flags win).") var config: String?
+    @OptionGroup var policyOptions: PolicyOptions
+    @Option(help: "The balancer: our admin API (default http://127.0.0.1:8081), or HAProxy's Runtime API as haproxy:/path/to/admin.sock or haproxy://HOST:PORT.") var balancer: String?
+    @Option(help: "Token for the balancer's admin API (default: $AUTOSCALER_TOKEN).") var balancerToken: String?
+    @Option(help: "Address of the scheduler's API (default 127.0.0.1).") var apiHost: String?
+    @Option(help: "Port of the scheduler's API (default 8090).") var apiPort: Int?
+    @Option(help: "Token for POST /api/v1/scale (default: $AUTOSCALER_TOKEN; required off loopback).") var token: String?
+    @Option(help: "Seconds a new instance has to serve (default 120).") var startupTimeout: Double?
+    @Option(help: "Seconds a drain may take (default 30).") var drainTimeout: Double?
+    @Option(help: "Seconds of failed health checks before a created instance is replaced (default 30).") var replaceAfter: Double?
+    @Option(help: "SQLite history file (default: <state dir>/scheduler.sqlite).") var history: String?
+    @Option(help: "Days of history to keep (default 7).") var retentionDays: Double?
+    @Option(help: "Requests per second one instance serves, for GET /api/v1/quality (default: none, no report).") var capacity: Double?
+    @Option(help: "Seconds the predictive policy forecasts ahead: a new instance's time to serve plus a tick (default 31).")
+    var leadTime: Double?
+    @OptionGroup var warmPoolOptions: WarmPoolOptions
+
+    /// The `--config` file: the options by their camelCase names (the policy's too); flags win.
+    struct File: Decodable {
+        var balancer, balancerToken, apiHost, token, history: String?
+        var apiPort: Int?
+        var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity, leadTime: Double?
+    }
+
+    public init() {}
+
+    public func validate() throws {
+        if let capacity, !(capacity > 0 && capacity.isFinite) { throw ValidationError("--capacity must be a number of requests per second > 0") }
+        if let apiPort, !(0...65535).contains(apiPort) { throw ValidationError("--api-port must be 0 to 65535") }
+    }
+
+    public func run() async throws {
+        let (configuration, providerFile) = try checkedConfiguration()
+        let logger = loggingOptions.bootstrap(label: "scheduler")
+        try await CommandFailure.reporting("scheduler", trappingSignals: false) {
+            let admin = try BalancerConnector.balancer(
+                url: configuration.balancerURL, token: configuration.balancerToken, haproxyBackend: providerOptions.haproxyBackend)
+            var settings = configuration
+            if settings.apiToken == nil {
+                // POST /api/v1/scale always takes a token (a web page the user opens could
+                // otherwise scale their hypervisor); the dashboard gets it with its page.
+                let path = APIToken.file(for: .scheduler, port: settings.apiPort)
+                settings.apiToken = try APIToken.loadOrCreate(path)
+                logger.info("API token (for POST /api/v1/scale) in \(path)")
+            }
+            let provider = try await providerOptions.makeProvider(logger: logger, file: providerFile)
+            let store = try History(path: settings.historyPath, retention: settings.historyRetention)
+            logger.info("provider: \(provider.summary); history: \(settings.historyPath ?? "memory")")
+            let scheduler = Scheduler(configuration: settings, provider: provider, balancer: admin, history: store, logger: logger)
+            let api = SchedulerAPI(scheduler: scheduler)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: scheduler), .init(service: api.application)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
+    }
+
+    /// Everything `run` checks before it starts anything: the merged configuration and the
+    /// config file's provider part (hosts, placement). A usage error says what is wrong.
+    public func checkedConfiguration() throws -> (Scheduler.Configuration, ProviderOptions.File) {
+        let configuration = try makeConfiguration()
+        let providerFile = try CommandEnvironment.configFile(config, empty: ProviderOptions.File())
+        try providerOptions.validate(file: providerFile)
+        return (configuration, providerFile)
+    }
+
+    /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
+    func makeConfiguration() throws -> Scheduler.Configuration {
+        let file = try CommandEnvironment.configFile(config, empty: File())
+        var result = Scheduler.Configuration()
+        let policyFile = try CommandEnvironment.configFile(config, empty: PolicyOptions.File())
+        let settings = try policyOptions.settings(file: policyFile)
+        result.policy = settings.policy
+        result.rules = settings.rules
+        result.interval = settings.interval
+        result.window = settings.window
+        let seconds = { (value: Double?, name: String) in try PolicyOptions.seconds(value, name) }
+        result.balancerURL = balancer ?? file.balancer ?? result.balancerURL
+        let environmentToken = CommandEnvironment.token
+        result.balancerToken = balancerToken ?? file.balancerToken ?? environmentToken
+        result.apiHost = apiHost ?? file.apiHost ?? result.apiHost
+        result.apiPort = apiPort ?? file.apiPort ?? result.apiPort
+        guard (0...65535).contains(result.apiPort) else { throw ValidationError("--api-port must be 0 to 65535") }
+        result.apiToken = token ?? file.token ?? environmentToken
+        if result.apiToken == nil && !CommandEnvironment.isLoopback(result.apiHost) {
+            throw ValidationError("refusing to serve the API on \(result.apiHost) without a token; pass --token or set AUTOSCALER_TOKEN")
+        }
+        result.startupTimeout = try seconds(startupTimeout ?? file.startupTimeout, "startup-timeout") ?? result.startupTimeout
+        result.drainTimeout = try seconds(drainTimeout ?? file.drainTimeout, "drain-timeout") ?? result.drainTimeout
+        result.replaceUnhealthyAfter = try seconds(replaceAfter ?? file.replaceAfter, "replace-after") ?? result.replaceUnhealthyAfter
+        result.historyPath = history ?? file.history ?? (providerOptions.processConfiguration.stateDirectory + "/scheduler.sqlite")
+        if let days = retentionDays ?? file.retentionDays {
+            guard days > 0, days.isFinite else { throw ValidationError("--retention-days must be > 0") }
+            result.historyRetention = .seconds(Int64(days * 86400))
+        }
+        result.capacity = capacity ?? file.capacity
+        if let capacity = result.capacity, !(capacity > 0 && capacity.isFinite) {
+            throw ValidationError("capacity must be a number of requests per second > 0")
+        }
+        result.leadTime = try seconds(leadTime ?? file.leadTime, "lead-time") ?? result.leadTime
+        var planner = ScalingPlanner.Configuration()
+        try warmPoolOptions.apply(
+            to: &planner, minimum: result.rules.minimum, file: try CommandEnvironment.configFile(config, empty: WarmPoolOptions.File()))
+        result.warmPool = planner.warmPool
+        result.warmState = planner.warmState
+        result.reuseOnScaleIn = planner.reuseOnScaleIn
+        result.maxPrepared = planner.maxPrepared
+        return result
+    }
+}
