@@ -28,6 +28,11 @@ public struct Trace: Sendable, Equatable {
         }
     }
 
+    /// The largest time a row may have (seconds; room for epoch times).
+    public static let maximumSeconds = 1e10
+    /// The largest rate a row may have (requests per second).
+    public static let maximumRate = 1e9
+
     /// `points` must be non-empty with increasing times (``parse(_:)`` checks both).
     public init(points: [TracePoint]) {
         precondition(!points.isEmpty, "a trace has at least one row")
@@ -51,6 +56,11 @@ public struct Trace: Sendable, Equatable {
             }
             guard seconds >= 0, rate >= 0, seconds.isFinite, rate.isFinite else {
                 throw FormatError("trace line \(index + 1): seconds and rate must be numbers ≥ 0")
+            }
+            // Bounds far beyond any real trace (Wikipedia's busiest: ~10^5 req/s; epoch times:
+            // ~2·10^9 s), so that counts and tick numbers derived from them stay within Int.
+            guard seconds <= Self.maximumSeconds, rate <= Self.maximumRate else {
+                throw FormatError("trace line \(index + 1): seconds must be ≤ 10^10 and rate ≤ 10^9 requests per second")
             }
             if let last = points.last, seconds <= last.seconds {
                 throw FormatError("trace line \(index + 1): seconds must increase (\(seconds) after \(last.seconds))")

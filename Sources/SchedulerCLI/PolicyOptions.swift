@@ -56,11 +56,7 @@ struct PolicyOptions: ParsableArguments {
     /// A number of seconds given as `--name` (or its config-file key): nil when not given; a
     /// usage error when not a number of seconds ≥ 1 ms (or ≥ 0 with `allowZero`).
     static func seconds(_ value: Double?, _ name: String, allowZero: Bool = false) throws -> Duration? {
-        guard let value else { return nil }
-        guard value.isFinite, allowZero ? value >= 0 : value >= 0.001 else {
-            throw ValidationError("--\(name) must be a number of seconds \(allowZero ? "≥ 0" : "≥ 0.001")")
-        }
-        return .milliseconds(Int64(value * 1000))
+        try value.map { try Duration.option($0, name, allowZero: allowZero) }
     }
 
     /// Flags over `file` over the defaults; what only the merge can tell is a usage error.

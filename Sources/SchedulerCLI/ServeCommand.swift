@@ -117,7 +117,7 @@ public struct Serve: AsyncParsableCommand, Sendable {
         result.replaceUnhealthyAfter = try seconds(replaceAfter ?? file.replaceAfter, "replace-after") ?? result.replaceUnhealthyAfter
         result.historyPath = history ?? file.history ?? (providerOptions.processConfiguration.stateDirectory + "/scheduler.sqlite")
         if let days = retentionDays ?? file.retentionDays {
-            guard days > 0, days.isFinite else { throw ValidationError("--retention-days must be > 0") }
+            guard days > 0, days <= 36_500 else { throw ValidationError("--retention-days must be > 0 and at most 36500") }
             result.historyRetention = .seconds(Int64(days * 86400))
         }
         result.capacity = capacity ?? file.capacity

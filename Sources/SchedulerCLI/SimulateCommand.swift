@@ -46,6 +46,10 @@ public struct Simulate: ParsableCommand {
             throw ValidationError("\(trace): \(error.message)")
         }
         let settings = try policyOptions.settings()
+        let ticks = TraceSimulator.ticks(of: parsed, interval: settings.interval)
+        guard ticks <= Double(TraceSimulator.maximumTicks) else {
+            throw ValidationError("\(trace) spans \(ticks) ticks of --interval; at most \(TraceSimulator.maximumTicks)")
+        }
         var configuration = TraceSimulator.Configuration()
         configuration.policy = settings.policy
         configuration.rules = settings.rules

@@ -45,8 +45,8 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             if let value, !(0...65535).contains(value) { throw ValidationError("\(label) must be 0 to 65535") }
         }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1 to 1024") }
-        for (label, value) in [("--check-interval", checkInterval), ("--fail-timeout", failTimeout), ("--response-timeout", responseTimeout)] {
-            if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(label) must be a number of seconds > 0") }
+        for (option, value) in [("check-interval", checkInterval), ("fail-timeout", failTimeout), ("response-timeout", responseTimeout)] {
+            if let value { _ = try Duration.option(value, option) }
         }
         if let maxBodyBytes, maxBodyBytes < 0 { throw ValidationError("--max-body-bytes must be ≥ 0") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be ≥ 1") }
@@ -123,10 +123,10 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             throw ValidationError(
                 "refusing to serve the admin API on \(result.adminHost) without a token; pass --token or set AUTOSCALER_TOKEN")
         }
-        if let checkInterval { result.health.interval = .milliseconds(Int64(checkInterval * 1000)) }
+        if let checkInterval { result.health.interval = try .option(checkInterval, "check-interval") }
         result.health.enabled = !noHealthChecks
-        if let failTimeout { result.health.failTimeout = .milliseconds(Int64(failTimeout * 1000)) }
-        if let responseTimeout { result.responseTimeout = .milliseconds(Int64(responseTimeout * 1000)) }
+        if let failTimeout { result.health.failTimeout = try .option(failTimeout, "fail-timeout") }
+        if let responseTimeout { result.responseTimeout = try .option(responseTimeout, "response-timeout") }
         if let maxBodyBytes { result.maxBodyBytes = maxBodyBytes }
         if let maxConnections { result.maxConnections = maxConnections }
         return result

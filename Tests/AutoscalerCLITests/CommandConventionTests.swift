@@ -32,6 +32,10 @@ struct CommandConventionTests {
         ("loadbalancer", ["--balance", "random"], "--balance"),
         ("loadbalancer", ["--port", "70000"], "--port must be 0 to 65535"),
         ("loadbalancer", ["--check-interval", "0"], "--check-interval must be"),
+        // Durations too long for Int64 milliseconds trapped (found by scripts/fuzz.sh config-file).
+        ("loadbalancer", ["--check-interval", "1e300"], "--check-interval must be a number of seconds from 0.001 to 10^9"),
+        ("scheduler", ["--cooldown", "1e300"], "--cooldown must be a number of seconds from 0 to 10^9"),
+        ("scheduler", ["--retention-days", "1e300"], "--retention-days must be > 0 and at most 36500"),
         ("loadbalancer", ["--backend", "nohost"], "--backend must be [NAME=]HOST:PORT"),
         ("loadbalancer", ["--admin-host", "0.0.0.0"], "refusing to serve the admin API"),
         ("loadbalancer", ["--config", "/nonexistent.json"], "cannot read /nonexistent.json"),

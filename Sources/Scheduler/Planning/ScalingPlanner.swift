@@ -284,7 +284,7 @@ public struct ScalingPlanner: Sendable {
         guard up > 0, let forecast = forecaster.forecast(ahead: configuration.leadTime.seconds + window / 2) else { return reactive }
         let current = input.inService + input.pending
         let rules = decider.rules
-        let needed = min(max(Int((forecast * window / up).rounded(.up)), rules.minimum), rules.maximum)
+        let needed = min(max(Int(saturating: (forecast * window / up).rounded(.up)), rules.minimum), rules.maximum)
         if case .scaleUp = reactive.action { return reactive }
         guard needed > current else { return reactive }
         let step = min(needed - current, max(1, rules.maxStepUp))

@@ -33,9 +33,9 @@ public enum ScalingPolicy: Sendable, Equatable {
             guard value > 0, current > 0 else { return (current, "no target") }
             let ratio = load / value
             if abs(ratio - 1) <= tolerance {
-                return (current, "\(shown) \(unit) within \(Int((tolerance * 100).rounded()))% of target \(value.rounded(toPlaces: 1))")
+                return (current, "\(shown) \(unit) within \(Int(saturating: (tolerance * 100).rounded()))% of target \(value.rounded(toPlaces: 1))")
             }
-            let desired = Int((Double(current) * ratio).rounded(.up))
+            let desired = Int(saturating: (Double(current) * ratio).rounded(.up))
             let comparison = ratio > 1 ? ">" : "<"
             return (desired, "\(shown) \(unit) \(comparison) target \(value.rounded(toPlaces: 1))")
         }

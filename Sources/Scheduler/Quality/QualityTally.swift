@@ -23,7 +23,7 @@ public struct QualityTally: Sendable {
 
     /// The demand, in instances, of `rate` requests per second.
     public func demand(for rate: Double) -> Int {
-        capacity > 0 ? Int((rate / capacity).rounded(.up)) : 0
+        capacity > 0 ? Int(saturating: (rate / capacity).rounded(.up)) : 0
     }
 
     /// A sample standing for `span` seconds (laid on the grid as `span / step` points).
@@ -33,7 +33,7 @@ public struct QualityTally: Sendable {
         seconds += span
         instanceSeconds += Double(inService + pending) * span
         if supply < demand { underProvisionedSeconds += span }
-        for _ in 0..<max(1, Int((span / step).rounded())) {
+        for _ in 0..<max(1, Int(saturating: (span / step).rounded())) {
             demandSeries.append(demand)
             supplySeries.append(supply)
         }

@@ -13,6 +13,15 @@ import InstanceProviders
 /// ``Configuration/startup`` to prepare and ``Configuration/warmStartup`` to serve once taken, as
 /// the live loop plans them; their held time is counted apart from the group's.
 public struct TraceSimulator: Sendable {
+    /// The most ticks one run simulates (at 1 s, three years); `scheduler simulate` refuses a
+    /// longer trace, and a run stops there.
+    public static let maximumTicks = 100_000_000
+
+    /// How many ticks of `interval` the trace spans.
+    public static func ticks(of trace: Trace, interval: Duration) -> Double {
+        ((trace.end - trace.points[0].seconds) / interval.seconds - 1e-9).rounded(.up)
+    }
+
     /// Settings; the defaults are the live scheduler's.
     public struct Configuration: Sendable {
         public var policy = ScalingPolicy.threshold(up: 20, down: 5)
@@ -107,14 +116,15 @@ public struct TraceSimulator: Sendable {
         var warmSeconds = 0.0
         // From the trace's first row to its end (a trace may start at any time).
         let start = trace.points[0].seconds
-        let ticks = max(1, Int(((trace.end - start) / step - 1e-9).rounded(.up)))
+        let ticks = max(1, Int(min(Double(Self.maximumTicks), Self.ticks(of: trace, interval: configuration.interval))))
         var tally = QualityTally(capacity: configuration.capacity, step: step, expectedSamples: ticks)
         for tick in 0..<ticks {
             let now = start + Double(tick) * step
             let rate = trace.rate(at: now) * configuration.rateScale
             // The counter at `now` holds the requests before it, as the balancer's does: this
             // tick's own arrive after the decision (counting them first looked a tick ahead).
-            window.add(time: now, requestsTotal: Int(requests))
+            // Bounded as a real counter is by Int; the window sees a wrap as a counter reset.
+            window.add(time: now, requestsTotal: Int(requests.truncatingRemainder(dividingBy: 1e18)))
             defer { requests += rate * step }
             let statuses = instances.map {
                 $0.warm

@@ -1,0 +1,12 @@
+extension Int {
+    /// `value` as an Int, held to ±2^62 and 0 for NaN: a count derived from rates and ratios
+    /// (demand, a target-tracking recommendation, a forecast's need) must never trap on a
+    /// counter that jumped or a forecast that ran away (found by `scripts/fuzz.sh csv`).
+    init(saturating value: Double) {
+        guard !value.isNaN else {
+            self = 0
+            return
+        }
+        self = Int(Swift.min(Swift.max(value, -4.6e18), 4.6e18))
+    }
+}
