@@ -89,6 +89,8 @@ struct SchedulerLoopTests {
                 #expect(ups.count == 2 && ups.last?.hasSuffix("→ 1 → 3") == true, "\(ups)")
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 9)) }
                 #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(desired: 2, delta: 1)) }
+                #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(delta: .max)) }
+                #expect(throws: ScaleRequestError.self) { try scheduler.requestScale(ScaleRequest(delta: .min)) }
                 #expect(try scheduler.requestScale(ScaleRequest(delta: -1)) == 2)
                 try await waitUntil(20, "two instances") { (try await lb.provider.instances().count) == 2 }
             }

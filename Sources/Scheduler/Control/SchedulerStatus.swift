@@ -87,7 +87,11 @@ extension Scheduler {
             let wanted: Int
             switch (request.desired, request.delta) {
             case (let desired?, nil): wanted = desired
-            case (nil, let delta?): wanted = current + delta
+            case (nil, let delta?):
+                // {"delta": 9223372036854775807} trapped here (found writing the api-bodies fuzz target).
+                let (sum, overflow) = current.addingReportingOverflow(delta)
+                guard !overflow else { throw ScaleRequestError(message: "delta \(delta) is outside min \(rules.minimum) … max \(rules.maximum)") }
+                wanted = sum
             default: throw ScaleRequestError(message: #"give exactly one of {"desired": n} and {"delta": ±n}"#)
             }
             guard (rules.minimum...rules.maximum).contains(wanted) else {
