@@ -2,17 +2,18 @@
 # Every test, one command: the Swift tests (libvirt wrapper on test:///default, providers, commands,
 # webserver) and a real-VM integration test: setup-libvirt.sh, scale-up clones a VM that answers
 # HTTP on its loopback port, scale-down removes it, the scheduler, the warm pool, two hosts, VMs
-# on a NAT network (in a network namespace), HAProxy as the data plane, and nothing is left behind.
+# on a NAT network (in a network namespace), HAProxy as the data plane, nothing left behind; then
+# each fuzz target for 30 s.
 #
 #   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
-#   scripts/test.sh --no-vm    only the Swift tests
+#   scripts/test.sh --no-vm    no VMs: the Swift tests, dashboard, demos, HAProxy, fuzzing
 source "$(dirname "$0")/lib.sh"
 
 RUN_VM=1
 for arg in "$@"; do
     case "$arg" in
         --no-vm) RUN_VM=0 ;;
-        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown argument: $arg" >&2; exit 64 ;;
     esac
 done
@@ -37,7 +38,14 @@ section "HAProxy as the data plane: scale up and down, reload, Runtime API gone;
 scripts/haproxy-check.sh "$(swift build --show-bin-path)"
 scripts/demo.sh --haproxy --fast --duration 35 --non-interactive --debug
 
-[ "$RUN_VM" = 1 ] || { section "passed (Swift tests only) in $((SECONDS - started)) s"; exit 0; }
+# Each fuzz target for 30 s, last: built in .build itself (only our modules are compiled again,
+# instrumented; the binaries above are not relinked), so CI does not build the dependencies twice.
+fuzz() {
+    section "fuzzing: each target 30 s"
+    scripts/fuzz.sh --seconds 30 --scratch-path .build
+}
+
+[ "$RUN_VM" = 1 ] || { fuzz; section "passed (Swift tests and fuzzing only) in $((SECONDS - started)) s"; exit 0; }
 
 # --- real VM integration ----------------------------------------------------------------------
 section "setup-libvirt.sh"
@@ -322,4 +330,5 @@ section "nothing left behind"
 ! ss -Hltn "sport = :$port" | grep -q . || fail "port $port still listens"
 virsh -q -c "$URI" domstate web_vm1 | grep -qx running || fail "web_vm1 is no longer running"
 
+fuzz
 section "passed in $((SECONDS - started)) s"
