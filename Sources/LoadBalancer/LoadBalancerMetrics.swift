@@ -7,32 +7,68 @@ import Synchronization
 /// advance by what changed since the last scrape), so metrics cost nothing per request.
 final class LoadBalancerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let exported = Mutex<[String: Int]>([:])
+    private let exported = Mutex(Exported())
+
+    /// What the last scrape exported: counter values by key, and each backend's series.
+    private struct Exported {
+        var last: [String: Int] = [:]
+        var series: [String: BackendSeries] = [:]
+    }
+
+    /// One backend's series (by name and address).
+    private struct BackendSeries {
+        let requests: Counter
+        let failures: Counter
+        let inFlight: Gauge
+        let healthy: Gauge
+        let draining: Gauge
+    }
 
     func render(balancer: LoadBalancer) -> String {
-        exported.withLock { last in
+        exported.withLock { exported in
             func advance(_ counter: Counter, key: String, to value: Int) {
-                let delta = value - last[key, default: 0]
+                let delta = value - exported.last[key, default: 0]
                 if delta > 0 { counter.increment(by: Int64(delta)) }
-                last[key] = value
+                exported.last[key] = value
             }
             let total = registry.makeCounter(name: "lb_requests_total")
             advance(total, key: "requests", to: balancer.requestsTotal)
             registry.makeGauge(name: "lb_connections_open").set(Double(balancer.context.counters.connections.load(ordering: .relaxed)))
             let refused = registry.makeCounter(name: "lb_connections_refused_total")
             advance(refused, key: "refused", to: balancer.context.counters.refusedConnections.load(ordering: .relaxed))
+            var current: Set<String> = []
             for backend in balancer.pool.all {
-                let labels = [("backend", backend.name), ("address", backend.endpoint.description)]
+                let key = "\(backend.name) \(backend.endpoint)"
+                current.insert(key)
+                let series = exported.series[key] ?? {
+                    let labels = [("backend", backend.name), ("address", backend.endpoint.description)]
+                    let made = BackendSeries(
+                        requests: registry.makeCounter(name: "lb_backend_requests_total", labels: labels),
+                        failures: registry.makeCounter(name: "lb_backend_failures_total", labels: labels),
+                        inFlight: registry.makeGauge(name: "lb_backend_in_flight", labels: labels),
+                        healthy: registry.makeGauge(name: "lb_backend_healthy", labels: labels),
+                        draining: registry.makeGauge(name: "lb_backend_draining", labels: labels))
+                    exported.series[key] = made
+                    return made
+                }()
                 let snapshot = backend.snapshot
-                advance(
-                    registry.makeCounter(name: "lb_backend_requests_total", labels: labels), key: "req:\(backend.name)",
-                    to: snapshot.requestsTotal)
-                advance(
-                    registry.makeCounter(name: "lb_backend_failures_total", labels: labels), key: "fail:\(backend.name)",
-                    to: snapshot.failuresTotal)
-                registry.makeGauge(name: "lb_backend_in_flight", labels: labels).set(Double(snapshot.inFlight))
-                registry.makeGauge(name: "lb_backend_healthy", labels: labels).set(Double(snapshot.healthy ? 1 : 0))
-                registry.makeGauge(name: "lb_backend_draining", labels: labels).set(Double(snapshot.state == .draining ? 1 : 0))
+                advance(series.requests, key: "req:\(key)", to: snapshot.requestsTotal)
+                advance(series.failures, key: "fail:\(key)", to: snapshot.failuresTotal)
+                series.inFlight.set(Double(snapshot.inFlight))
+                series.healthy.set(Double(snapshot.healthy ? 1 : 0))
+                series.draining.set(Double(snapshot.state == .draining ? 1 : 0))
+            }
+            // A removed backend's series go with it: a scrape shows only the pool, and a balancer
+            // that churns through backends does not keep every one it ever had.
+            for (key, series) in exported.series where !current.contains(key) {
+                registry.unregisterCounter(series.requests)
+                registry.unregisterCounter(series.failures)
+                registry.unregisterGauge(series.inFlight)
+                registry.unregisterGauge(series.healthy)
+                registry.unregisterGauge(series.draining)
+                exported.series[key] = nil
+                exported.last["req:\(key)"] = nil
+                exported.last["fail:\(key)"] = nil
             }
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)

@@ -140,4 +140,17 @@ struct AdminAPITests {
             #expect(metrics.body.contains(#"lb_request_duration_seconds_bucket{le="+Inf"} 1"#))
         }
     }
+
+    /// A removed backend's series leave /metrics (they stayed, and piled up as backends churned).
+    @Test func aRemovedBackendLeavesTheMetrics() async throws {
+        try await BalancerHarness.with(backends: 2) { lb in
+            _ = try await lb.request()
+            #expect(try await lb.admin("/metrics").body.contains(#"backend="web_vm2""#))
+            #expect(try await lb.admin("/api/v1/backends/web_vm2", method: .DELETE).status == 202)
+            try await waitUntil(10, "web_vm2 gone from the pool") { try await lb.stats().backends.count == 1 }
+            let metrics = try await lb.admin("/metrics").body
+            #expect(!metrics.contains(#"backend="web_vm2""#), "\(metrics)")
+            #expect(metrics.contains(#"lb_backend_requests_total{backend="web_vm1""#))
+        }
+    }
 }
