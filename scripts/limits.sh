@@ -11,7 +11,8 @@
 #   slow     100 clients sending request bodies at 1 byte/s while others send 50 req/s: no error
 #            for the others, their p99;
 #   churn    1,000 backends (at the two webservers' addresses) registered and removed, 16 calls
-#            at a time, in a loop for M minutes: RSS back to its level after the first round.
+#            at a time, in a loop for M minutes: RSS 15 s after the last round within 25 % of the
+#            baseline before the first (the balancer trims its heap after removals).
 # Ports 18880 (clients) and 18881 (admin).
 source "$(dirname "$0")/lib.sh"
 
@@ -19,7 +20,7 @@ churn_minutes=10 BIN=""
 while [ $# -gt 0 ]; do case $1 in
     --churn-minutes) churn_minutes=$2; shift 2;;
     --bin) BIN=$2; shift 2;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    -h|--help) sed -n '2,/^source/p' "$0" | sed '$d'; exit 0;;
     *) echo "limits.sh: unknown argument: $1 (see --help)" >&2; exit 64;;
 esac; done
 [[ "$churn_minutes" =~ ^[0-9]+$ ]] || { echo "limits.sh: --churn-minutes is whole minutes" >&2; exit 64; }
@@ -146,6 +147,8 @@ stop_lb
 # --- churn --------------------------------------------------------------------------------------
 if [ "$churn_minutes" -gt 0 ]; then
     start_lb
+    sleep 2
+    base_rss=$(rss $lb)
     token=$(cat "$(state_dir)/loadbalancer-$ADMIN.token")
     round() { # 1,000 backends at the two webservers' addresses, added then removed, 16 calls at once
         python3 - "$ADMIN" "$token" "$(cat "$work/web1.port")" "$(cat "$work/web2.port")" <<'PY'
@@ -180,11 +183,15 @@ PY
         round; wait_for 60 "the churn backends gone" gone; rounds=$((rounds + 1))
         rss $lb >>"$work/churn-rss"
     done
-    last_rss=$(rss $lb)
     # RSS (MiB) after the first round and at each quarter of the run: a leak climbs steadily, a
     # heap that found its size levels off.
     quarters=$(awk '{ v[NR] = $1 } END { for (q = 0; q <= 4; q++) { i = int(1 + (NR - 1) * q / 4); printf "%s%d", (q ? " → " : ""), v[i] / 1024 } }' "$work/churn-rss")
-    results+=("churn: $rounds rounds of 1,000 backends added and removed in $churn_minutes min: RSS after the first round and at each quarter: $quarters MiB")
+    # Then quiet: the balancer gives what it freed back to the system within its trim period (10 s).
+    sleep 15
+    quiet_rss=$(rss $lb)
+    (( quiet_rss <= base_rss * 125 / 100 )) ||
+        fail "RSS $((quiet_rss / 1024)) MiB 15 s after the churn, baseline $((base_rss / 1024)) MiB: not back (bound +25 %)"
+    results+=("churn: $rounds rounds of 1,000 backends added and removed in $churn_minutes min: RSS before $((base_rss / 1024)) MiB; after the first round and at each quarter: $quarters MiB; 15 s after the last: $((quiet_rss / 1024)) MiB (bound +25 %)")
     stop_lb
 fi
 printf '%s\n' "${results[@]}"

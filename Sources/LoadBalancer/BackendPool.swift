@@ -19,6 +19,7 @@ public final class BackendPool: Sendable {
 
     private let members: Mutex<Members>
     private let cursor = Atomic<Int>(0)
+    private let removalCount = Atomic<Int>(0)
     let algorithm: BalanceAlgorithm
 
     public init(algorithm: BalanceAlgorithm = .roundrobin) {
@@ -55,7 +56,11 @@ public final class BackendPool: Sendable {
     /// Removes a backend from the list at once (after it has drained).
     func remove(_ backend: Backend) {
         members.withLock { members in members = Members(members.list.filter { $0 !== backend }) }
+        removalCount.add(1, ordering: .relaxed)
     }
+
+    /// How many removals there have been (``MemoryTrimmer`` trims after them).
+    var removals: Int { removalCount.load(ordering: .relaxed) }
 
     /// Picks a backend for a new request, skipping `excluded` (a backend that just failed it).
     package func pick(excluding excluded: Backend? = nil) -> Backend? {

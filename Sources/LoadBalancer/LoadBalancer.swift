@@ -40,7 +40,7 @@ public final class LoadBalancer: Sendable {
 
     /// Everything to run: proxy, health checks, drains, admin API.
     public var services: [any Service] {
-        [proxy, healthChecker, drainer, AdminAPI(balancer: self).application]
+        [proxy, healthChecker, drainer, MemoryTrimmer(pool: pool, logger: logger), AdminAPI(balancer: self).application]
     }
 
     /// The proxy's port once listening (useful with port 0).
