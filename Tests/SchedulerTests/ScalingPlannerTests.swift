@@ -69,7 +69,7 @@ struct ScalingPlannerTests {
         #expect(planner.plan(Self.observe(at: 130, [young])).work == nil)  // 120 s old
         #expect(
             planner.plan(Self.observe(at: 136, [young])).work
-                == .removeStuck(name: "web_vm3", reason: "web_vm3 did not serve within 120 s of its creation"))
+                == .removeStuck(name: "web_vm3", reason: "web_vm3 is not in service 126 s after its creation (startup timeout 120 s)"))
     }
 
     @Test func noRepairWhileBusyBackingOffOrRemovingIt() {

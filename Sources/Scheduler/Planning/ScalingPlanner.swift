@@ -341,9 +341,13 @@ public struct ScalingPlanner: Sendable {
             if status.health == .pending, let created = status.createdAt,
                 observation.date.timeIntervalSince(created) > configuration.startupTimeout.seconds + 5
             {
+                // Said of what is seen, not of its past: an instance back from a lost host may
+                // have served before, and is out of service now all the same.
+                let age = observation.date.timeIntervalSince(created).rounded(toPlaces: 0)
                 return .removeStuck(
                     name: status.name,
-                    reason: "\(status.name) did not serve within \(configuration.startupTimeout.seconds.rounded(toPlaces: 0)) s of its creation")
+                    reason: "\(status.name) is not in service \(age) s after its creation "
+                        + "(startup timeout \(configuration.startupTimeout.seconds.rounded(toPlaces: 0)) s)")
             }
         }
         return nil
