@@ -7,14 +7,17 @@
 # HAProxy (one thread, CPU 0) is measured the same way, for reference: how much of the drop is the
 # cost of spreading over many backends (cold connections, caches) rather than ours.
 #
-# usage: scripts/bench/lb-pool-size.sh [--backends N] [--rounds R] [--seconds S] [--conns C]
+# usage: scripts/bench/lb-pool-size.sh [--backends N] [--rounds R] [--seconds S] [--conns C] [--haproxy-checks]
+#   --haproxy-checks  HAProxy checks its servers every 2 s too (`option httpchk GET /healthz`,
+#                     `check inter 2s`), as the balancer does by default; without it, no checks
 #   LB_BIN  the balancer binary (default .build/release/loadbalancer; built if missing)
 # Prints a table and, last, the line "pool N/2: lb=<ratio> haproxy=<ratio>".
 source "$(dirname "$0")/../lib.sh"
-nback=1000 rounds=3 seconds=5 conns=64
+nback=1000 rounds=3 seconds=5 conns=64 hcheck=""
 while [ $# -gt 0 ]; do case $1 in
   --backends) nback=$2; shift 2;; --rounds) rounds=$2; shift 2;;
   --seconds) seconds=$2; shift 2;; --conns) conns=$2; shift 2;;
+  --haproxy-checks) hcheck=" check inter 2s"; shift;;
   *) echo "unknown flag $1" >&2; exit 64;; esac; done
 need=(); for t in wrk nginx haproxy taskset curl; do command -v $t >/dev/null || need+=($t); done
 if [ ${#need[@]} -gt 0 ]; then
@@ -49,8 +52,8 @@ measure() { # $1 = label (lb-small, lb-large, haproxy-small, haproxy-large), $2 
     { echo "global"; echo "  nbthread 1"; echo "  maxconn 8192"
       echo "defaults"; echo "  mode http"; echo "  timeout connect 5s"; echo "  timeout client 30s"; echo "  timeout server 30s"; echo "  http-reuse always"
       echo "frontend fe"; echo "  bind 127.0.0.1:$lbport"; echo "  default_backend be"
-      echo "backend be"; echo "  balance roundrobin"
-      for i in $(seq 1 "$2"); do echo "  server s$i 127.0.0.1:$((base + i))"; done; } > "$work/$1.cfg"
+      echo "backend be"; echo "  balance roundrobin"; [ -z "$hcheck" ] || echo "  option httpchk GET /healthz"
+      for i in $(seq 1 "$2"); do echo "  server s$i 127.0.0.1:$((base + i))$hcheck"; done; } > "$work/$1.cfg"
     taskset -c 0 haproxy -db -f "$work/$1.cfg" > "$work/$1.log" 2>&1 & pid=$!
   fi
   for _ in $(seq 1 100); do curl -fs -m 1 "http://127.0.0.1:$lbport/" >/dev/null 2>&1 && break; sleep 0.1; done
