@@ -27,20 +27,23 @@ public struct LatencyBuckets: Codable, Sendable, Hashable {
     /// interpolated linearly inside its bucket as Prometheus's `histogram_quantile` does; nil when
     /// there were none or the bounds differ.
     public func quantile(_ q: Double, since earlier: LatencyBuckets? = nil) -> Double? {
-        var window = counts
+        // In Double: counts come from another process, and Int arithmetic on them trapped on
+        // overflow (found by scripts/fuzz.sh api-bodies). A bucket that went down is a restart.
+        var window = counts.map(Double.init)
         if let earlier {
             guard earlier.boundsSeconds == boundsSeconds, earlier.counts.count == counts.count else { return nil }
-            for index in window.indices { window[index] -= earlier.counts[index] }
+            for index in window.indices { window[index] -= Double(earlier.counts[index]) }
         }
+        guard window.allSatisfy({ $0 >= 0 }) else { return nil }
         let total = window.reduce(0, +)
-        guard total > 0, window.count == boundsSeconds.count + 1 else { return nil }
-        let rank = min(max(q, 0), 1) * Double(total)
-        var seen = 0
+        guard total > 0, total.isFinite, window.count == boundsSeconds.count + 1 else { return nil }
+        let rank = min(max(q, 0), 1) * total
+        var seen = 0.0
         for (index, inBucket) in window.enumerated() where inBucket > 0 {
-            if Double(seen + inBucket) >= rank {
+            if seen + inBucket >= rank {
                 guard index < boundsSeconds.count else { return boundsSeconds.last }
                 let lower = index == 0 ? 0 : boundsSeconds[index - 1]
-                let fraction = (rank - Double(seen)) / Double(inBucket)
+                let fraction = (rank - seen) / inBucket
                 return lower + (boundsSeconds[index] - lower) * fraction
             }
             seen += inBucket

@@ -59,6 +59,11 @@ public struct ShowStat: Sendable, Hashable {
                 return String(fields[index])
             }
             func number(_ name: String) -> Int { Int(text(name)) ?? 0 }
+            // Saturating: the counters are HAProxy's, and a sum of two must not trap.
+            func sum(_ first: String, _ second: String) -> Int {
+                let (value, overflow) = number(first).addingReportingOverflow(number(second))
+                return overflow ? .max : value
+            }
             guard text("pxname") == backend else { continue }
             switch text("svname") {
             case "BACKEND":
@@ -70,7 +75,7 @@ public struct ShowStat: Sendable, Hashable {
                 servers.append(
                     Server(
                         name: name, id: number("sid"), status: text("status"), address: text("addr"), requestsTotal: number("req_tot"),
-                        failuresTotal: number("econ") + number("eresp"), inFlight: number("scur") + number("qcur"),
+                        failuresTotal: sum("econ", "eresp"), inFlight: sum("scur", "qcur"),
                         currentSessions: number("scur"), queued: number("qcur")))
             }
         }

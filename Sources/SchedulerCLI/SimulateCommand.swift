@@ -32,9 +32,9 @@ public struct Simulate: ParsableCommand {
 
     public func validate() throws {
         guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
-        if let startup, !(startup >= 0 && startup.isFinite) { throw ValidationError("--startup must be a number of seconds ≥ 0") }
-        guard rateScale > 0, rateScale.isFinite else { throw ValidationError("--rate-scale must be > 0") }
-        guard warmStartup >= 0, warmStartup.isFinite else { throw ValidationError("--warm-startup must be a number of seconds ≥ 0") }
+        if let startup { _ = try Duration.option(startup, "startup", allowZero: true) }
+        guard rateScale > 0, rateScale <= 1e6 else { throw ValidationError("--rate-scale must be > 0 and at most 10^6") }
+        _ = try Duration.option(warmStartup, "warm-startup", allowZero: true)
     }
 
     public func run() throws {

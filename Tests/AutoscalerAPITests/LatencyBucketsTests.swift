@@ -20,6 +20,16 @@ struct LatencyBucketsTests {
         #expect(abs(value - expected) < 1e-9)
     }
 
+    /// Counts from another process near Int's limits trapped on overflow (found by fuzzing); a
+    /// bucket that went down between two reads is a restart: no quantile.
+    @Test func extremeCountsDoNotTrap() {
+        let huge = LatencyBuckets(boundsSeconds: [1], counts: [.max, 5], count: 1, sumSeconds: 1)
+        let negative = LatencyBuckets(boundsSeconds: [1], counts: [-(.max), 5], count: 1, sumSeconds: 1)
+        #expect(huge.quantile(0.5) == 0.5)
+        #expect(huge.quantile(0.5, since: negative) == 0.5)
+        #expect(negative.quantile(0.5, since: huge) == nil)
+    }
+
     @Test func windowBetweenTwoReadsCountsOnlyItsObservations() throws {
         let earlier = LatencyBuckets(boundsSeconds: Self.bounds, counts: [100, 0, 0, 0, 0], count: 100, sumSeconds: 0.05)
         let later = LatencyBuckets(boundsSeconds: Self.bounds, counts: [100, 0, 0, 10, 0], count: 110, sumSeconds: 5)
