@@ -8,10 +8,12 @@
 #   config-file        the scheduler's --config JSON through its merge and checks
 #   domain-xml         a template's domain XML through a clone's edits; our metadata element
 #
-# Usage: scripts/fuzz.sh [TARGET...] [--seconds N] [--scratch-path DIR]
+# Usage: scripts/fuzz.sh [TARGET...] [--seconds N] [--scratch-path DIR] [--seed N]
 #   TARGET          one or more of the above (default: all)
 #   --seconds N     how long each runs (default 60; CI runs 30 from scripts/test.sh)
 #   --scratch-path  where to build (default .build-fuzz: the everyday .build keeps its flags)
+#   --seed N        libFuzzer's random seed (default: a new one each run); CI fixes it, so that
+#                   a red run is one anybody can repeat
 #
 # Seeds are in Tests/FuzzCorpus/TARGET/ (and TARGET.dict, a libFuzzer dictionary); what a run
 # finds new goes to a temporary corpus, so the repository is never written. A crash, a sanitizer
@@ -23,10 +25,12 @@ all_targets=(proxy-request backend-response api-bodies csv config-file domain-xm
 targets=()
 seconds=60
 scratch=.build-fuzz
+seed=()
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
         --scratch-path) scratch=${2:?--scratch-path needs a directory}; shift 2 ;;
+        --seed) [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "fuzz: --seed needs a number" >&2; exit 64; }; seed=(-seed="$2"); shift 2 ;;
         -h|--help) sed -n '2,/^source/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz: unknown option $1 (see --help)" >&2; exit 64 ;;
         *)
@@ -38,15 +42,16 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
 resource_dir=$(dirname "$(swiftc -print-target-info | json 'd["paths"]["runtimeResourcePath"]')")
-archive=$(find "$resource_dir/clang" -name 'libclang_rt.fuzzer_no_main-x86_64.a' 2>/dev/null | head -1)
-[ -n "$archive" ] || archive=$(find "$(dirname "$(command -v swiftc)")/../lib" -name 'libclang_rt.fuzzer_no_main-*.a' | head -1)
+archive=$(find "$resource_dir/clang" -name 'libclang_rt.fuzzer_no_main-x86_64.a' 2>/dev/null | head -1 || true)
+[ -n "$archive" ] || archive=$(find "$(dirname "$(command -v swiftc)")/../lib" -name 'libclang_rt.fuzzer_no_main-*.a' 2>/dev/null | head -1 || true)
 [ -n "$archive" ] || fail "this toolchain has no libclang_rt.fuzzer_no_main (libFuzzer): cannot fuzz"
 export AUTOSCALER_FUZZ=$archive
 
 log "building ${targets[*]} in $scratch (our modules instrumented: coverage + AddressSanitizer)"
+mkdir -p "$scratch"
 for target in "${targets[@]}"; do
-    swift build --scratch-path "$scratch" --product "fuzz-$target" 2>&1 | grep -E "error:|Build complete" || true
-    [ -x "$scratch/debug/fuzz-$target" ] || fail "cannot build fuzz-$target"
+    swift build --scratch-path "$scratch" --product "fuzz-$target" >"$scratch/fuzz-build.log" 2>&1 ||
+        { grep -E "error:" "$scratch/fuzz-build.log" | head -20 >&2; fail "cannot build fuzz-$target (log: $scratch/fuzz-build.log)"; }
 done
 
 findings=$scratch/findings
@@ -63,7 +68,7 @@ for target in "${targets[@]}"; do
     [ -f "Tests/FuzzCorpus/$target.dict" ] && dict=(-dict="Tests/FuzzCorpus/$target.dict")
     output=$work/$target.log
     status=0
-    timeout $((seconds + 120)) "$scratch/debug/fuzz-$target" "$corpus" "$seeds" "${dict[@]}" \
+    timeout $((seconds + 120)) "$scratch/debug/fuzz-$target" "$corpus" "$seeds" "${dict[@]}" "${seed[@]}" \
         -max_total_time="$seconds" -timeout=10 -max_len=4096 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="$findings/$target-" > "$output" 2>&1 || status=$?
     runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$output" | grep -o '[0-9]*$' || echo 0)

@@ -38,9 +38,10 @@ enum APIBodiesFuzzer {
         let host = fields.first, origin = fields.count > 1 ? fields[1] : nil, type = fields.count > 2 ? fields[2] : nil
         let verdict = LocalRequestPolicy(listenHost: "127.0.0.1").verdict(method: method, host: host, origin: origin, contentType: type, hasBody: hasBody)
         guard verdict == nil, let host else { return }
-        let name = host.lowercased()
+        // The policy reads the name inside brackets too ("[127.0.0.1]:80").
+        let name = host.lowercased().hasPrefix("[") ? String(host.lowercased().dropFirst()) : host.lowercased()
         FuzzDriver.require(
-            name.hasPrefix("127.") || name.hasPrefix("localhost") || name.hasPrefix("[::1]") || name == "::1", "Host '\(host)' accepted")
+            name.hasPrefix("127.") || name.hasPrefix("localhost") || name.hasPrefix("::1]") || name == "::1", "Host '\(host)' accepted")
         if method != .get && method != .head && hasBody {
             FuzzDriver.require(type?.lowercased().contains("application/json") == true, "a body of type '\(type ?? "none")' accepted")
         }
