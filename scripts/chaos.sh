@@ -205,6 +205,7 @@ if want clock-jump; then
     stop_all
 fi
 
+stop_all
 remove_created "$BIN" process "$state"
 [ "$(processes)" = 0 ] || fail "webserver processes left: $(processes)"
 
