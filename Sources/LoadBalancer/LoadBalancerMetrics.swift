@@ -15,8 +15,10 @@ final class LoadBalancerMetrics: Sendable {
         var series: [String: BackendSeries] = [:]
     }
 
-    /// One backend's series (by name and address).
+    /// One backend's series (by name and address), for one `Backend` object: one removed and
+    /// added again between two scrapes counts from zero, and gets new series.
     private struct BackendSeries {
+        let backend: Backend
         let requests: Counter
         let failures: Counter
         let inFlight: Gauge
@@ -40,9 +42,11 @@ final class LoadBalancerMetrics: Sendable {
             for backend in balancer.pool.all {
                 let key = "\(backend.name) \(backend.endpoint)"
                 current.insert(key)
+                if let old = exported.series[key], old.backend !== backend { unregister(key, from: &exported) }
                 let series = exported.series[key] ?? {
                     let labels = [("backend", backend.name), ("address", backend.endpoint.description)]
                     let made = BackendSeries(
+                        backend: backend,
                         requests: registry.makeCounter(name: "lb_backend_requests_total", labels: labels),
                         failures: registry.makeCounter(name: "lb_backend_failures_total", labels: labels),
                         inFlight: registry.makeGauge(name: "lb_backend_in_flight", labels: labels),
@@ -60,19 +64,21 @@ final class LoadBalancerMetrics: Sendable {
             }
             // A removed backend's series go with it: a scrape shows only the pool, and a balancer
             // that churns through backends does not keep every one it ever had.
-            for (key, series) in exported.series where !current.contains(key) {
-                registry.unregisterCounter(series.requests)
-                registry.unregisterCounter(series.failures)
-                registry.unregisterGauge(series.inFlight)
-                registry.unregisterGauge(series.healthy)
-                registry.unregisterGauge(series.draining)
-                exported.series[key] = nil
-                exported.last["req:\(key)"] = nil
-                exported.last["fail:\(key)"] = nil
-            }
+            for key in exported.series.keys where !current.contains(key) { unregister(key, from: &exported) }
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return String(decoding: buffer, as: UTF8.self)
         }
+    }
+
+    private func unregister(_ key: String, from exported: inout Exported) {
+        guard let series = exported.series.removeValue(forKey: key) else { return }
+        registry.unregisterCounter(series.requests)
+        registry.unregisterCounter(series.failures)
+        registry.unregisterGauge(series.inFlight)
+        registry.unregisterGauge(series.healthy)
+        registry.unregisterGauge(series.draining)
+        exported.last["req:\(key)"] = nil
+        exported.last["fail:\(key)"] = nil
     }
 }
