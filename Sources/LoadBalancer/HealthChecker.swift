@@ -53,27 +53,20 @@ final class HealthChecker: Service {
     /// One round of an interval: every backend that is not draining checked once, the checks
     /// spread evenly over the interval (HAProxy staggers its servers' checks too). All at once,
     /// 1,000 backends were 1,000 probes in one burst on the event loops every interval.
-    ///
-    /// Backends that are not healthy go first: a new one (checked once at registration, `rise`
-    /// passes to go) is not kept out of service for most of a round.
     func checkRound() async {
         let clock = ContinuousClock()
         let start = clock.now
-        let all = pool.all.filter { $0.state != .draining }
-        let backends = all.filter { !$0.isHealthy } + all.filter(\.isHealthy)
+        let backends = pool.all.filter { $0.state != .draining }
         let slot = configuration.interval / max(1, backends.count)
         await withTaskGroup(of: Void.self) { group in
             for (index, backend) in backends.enumerated() {
                 if index > 0 {
                     try? await clock.sleep(until: start + slot * index)
-                    if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                    if Task.isShuttingDownGracefully { break }
                 }
-                // Drained or removed since the round began: no probe.
-                guard backend.state != .draining else { continue }
                 group.addTask { await self.check(backend) }
             }
         }
-        guard !Task.isCancelled else { return }
         try? await clock.sleep(until: start + configuration.interval)
     }
 
