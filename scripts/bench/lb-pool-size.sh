@@ -64,11 +64,13 @@ measure() { # $1 = label (lb-small, lb-large, haproxy-small, haproxy-large), $2 
     p99[$1]+="$(awk '/^ +99%/{print $2}' <<<"$out") "
   done
   rss[$1]=$(awk '/VmRSS/{print $2/1024 " MB"}' "/proc/$pid/status")
+  # Backends our balancer took out on a failed health check during the run (all should pass).
+  [[ $1 == lb-* ]] && downs[$1]=$(grep -c "backend down" "$work/$1.log" || true)
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   port_free() { ! ss -ltn | grep -q ":$1 "; }
   wait_for 30 "port $lbport to be free" port_free "$lbport"
 }
-declare -A rss
+declare -A rss downs
 measure lb-small 2
 measure lb-large "$nback"
 measure haproxy-small 2
@@ -78,6 +80,7 @@ printf "%-14s %12s %12s  %-28s %s\n" "proxy/pool" "req/s(med)" "RSS" "rounds req
 for k in lb-small lb-large haproxy-small haproxy-large; do
   printf "%-14s %12s %12s  %-28s %s\n" "${k%-*}/$([[ $k == *small ]] && echo 2 || echo "$nback")" "$(echo ${rps[$k]} | med)" "${rss[$k]}" "${rps[$k]}" "${p99[$k]}"
 done
+echo "health checks failed during the runs: lb/2 ${downs[lb-small]:-0}, lb/$nback ${downs[lb-large]:-0}"
 awk -v l="$(echo ${rps[lb-large]} | med)" -v s="$(echo ${rps[lb-small]} | med)" \
     -v hl="$(echo ${rps[haproxy-large]} | med)" -v hs="$(echo ${rps[haproxy-small]} | med)" -v n="$nback" \
     'BEGIN{ printf "pool %d/2: lb=%.2f haproxy=%.2f\n", n, l/s, hl/hs }'
