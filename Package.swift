@@ -141,8 +141,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/dashboard")]
         ),
-        // The scheduler's commands, options and config-file merge, in a library so that the config
-        // fuzz target runs the very code `scheduler` runs; the executable is only `@main`.
+        // `scheduler serve`, the policy and warm-pool options and the config-file merge, in a library
+        // so that the config fuzz target runs the very code `scheduler` runs. `scheduler simulate`,
+        // which prints its report, stays in the executable: libraries log, executables print.
         .target(
             name: "SchedulerCLI",
             dependencies: [
@@ -155,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "scheduler",
             dependencies: [
-                "SchedulerCLI",
+                "SchedulerCLI", "Scheduler", "AutoscalerCLI", "AutoscalerAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,9 +3,11 @@ import Scheduler
 
 /// The scaling policy and its rules, shared by `scheduler serve` and `scheduler simulate` (the
 /// simulator replays the same decisions as the live loop).
-struct PolicyOptions: ParsableArguments {
+public struct PolicyOptions: ParsableArguments, Sendable {
+    public init() {}
+
     /// `--policy`.
-    enum PolicyKind: String, ExpressibleByArgument, Decodable, CaseIterable {
+    public enum PolicyKind: String, ExpressibleByArgument, Decodable, CaseIterable, Sendable {
         case threshold
         case target
         case predictive
@@ -30,7 +32,9 @@ struct PolicyOptions: ParsableArguments {
     @Option(help: "Most instances a scale-up launches in parallel (default 4).") var maxParallelLaunches: Int?
 
     /// The same keys in a `--config` file.
-    struct File: Decodable {
+    public struct File: Decodable {
+        public init() {}
+
         var policy: PolicyKind?
         var min, max: Int?
         var interval, window, scaleUpThreshold, scaleDownThreshold, target, tolerance, cooldown, scaleUpCooldown, scaleDownCooldown,
@@ -38,7 +42,7 @@ struct PolicyOptions: ParsableArguments {
         var maxStepUp, maxStepDown, maxParallelLaunches: Int?
     }
 
-    func validate() throws {
+    public func validate() throws {
         if let min, min < 0 { throw ValidationError("--min must be ≥ 0") }
         if let max, max < 1 { throw ValidationError("--max must be ≥ 1") }
         if let maxStepUp, maxStepUp < 1 { throw ValidationError("--max-step-up must be ≥ 1") }
@@ -46,11 +50,12 @@ struct PolicyOptions: ParsableArguments {
         if let maxParallelLaunches, maxParallelLaunches < 1 { throw ValidationError("--max-parallel-launches must be ≥ 1") }
     }
 
-    struct Settings {
-        var policy: ScalingPolicy
-        var rules: ScalingRules
-        var interval: Duration
-        var window: Duration
+    /// The policy, its rules and timing, merged.
+    public struct Settings {
+        public var policy: ScalingPolicy
+        public var rules: ScalingRules
+        public var interval: Duration
+        public var window: Duration
     }
 
     /// A number of seconds given as `--name` (or its config-file key): nil when not given; a
@@ -60,7 +65,7 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// Flags over `file` over the defaults; what only the merge can tell is a usage error.
-    func settings(file: File = File()) throws -> Settings {
+    public func settings(file: File = File()) throws -> Settings {
         var rules = ScalingRules()
         rules.minimum = min ?? file.min ?? rules.minimum
         rules.maximum = max ?? file.max ?? rules.maximum

@@ -3,10 +3,11 @@ import AutoscalerAPI
 import AutoscalerCLI
 import Foundation
 import Scheduler
+import SchedulerCLI
 
 /// `scheduler simulate TRACE.csv`: the live planner replayed over a trace, faster than real time.
-public struct Simulate: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Replay a request-rate trace through the scheduler's planner on a simulated clock.",
         discussion: """
@@ -28,16 +29,14 @@ public struct Simulate: ParsableCommand {
     @OptionGroup var warmPoolOptions: WarmPoolOptions
     @Option(help: "Seconds from taking a warm-pool member until it serves (default 1).") var warmStartup: Double = 1
 
-    public init() {}
-
-    public func validate() throws {
+    func validate() throws {
         guard capacity > 0, capacity.isFinite else { throw ValidationError("--capacity must be a number of requests per second > 0") }
         if let startup { _ = try Duration.option(startup, "startup", allowZero: true) }
         guard rateScale > 0, rateScale <= 1e6 else { throw ValidationError("--rate-scale must be > 0 and at most 10^6") }
         _ = try Duration.option(warmStartup, "warm-startup", allowZero: true)
     }
 
-    public func run() throws {
+    func run() throws {
         guard let data = FileManager.default.contents(atPath: trace) else { throw ValidationError("cannot read \(trace)") }
         let parsed: Trace
         do {
