@@ -45,9 +45,6 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             if let value, !(0...65535).contains(value) { throw ValidationError("\(label) must be 0 to 65535") }
         }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be 1 to 1024") }
-        for (option, value) in [("check-interval", checkInterval), ("fail-timeout", failTimeout), ("response-timeout", responseTimeout)] {
-            if let value { _ = try Duration.option(value, option) }
-        }
         if let maxBodyBytes, maxBodyBytes < 0 { throw ValidationError("--max-body-bytes must be ≥ 0") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be ≥ 1") }
     }
