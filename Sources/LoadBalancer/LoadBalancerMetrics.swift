@@ -9,9 +9,10 @@ final class LoadBalancerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let exported = Mutex(Exported())
 
-    /// What the last scrape exported: counter values by key, and each backend's series.
+    /// What the last scrape exported: the totals' values, and each backend's series.
     private struct Exported {
-        var last: [String: Int] = [:]
+        var requests = 0
+        var refused = 0
         var series: [String: BackendSeries] = [:]
     }
 
@@ -24,43 +25,35 @@ final class LoadBalancerMetrics: Sendable {
         let inFlight: Gauge
         let healthy: Gauge
         let draining: Gauge
+        var requestsExported = 0
+        var failuresExported = 0
     }
 
     func render(balancer: LoadBalancer) -> String {
         exported.withLock { exported in
-            func advance(_ counter: Counter, key: String, to value: Int) {
-                let delta = value - exported.last[key, default: 0]
-                if delta > 0 { counter.increment(by: Int64(delta)) }
-                exported.last[key] = value
+            /// Advances `counter` by what `value` grew since `last`, and remembers it.
+            func advance(_ counter: Counter, from last: inout Int, to value: Int) {
+                if value > last { counter.increment(by: Int64(value - last)) }
+                last = value
             }
-            let total = registry.makeCounter(name: "lb_requests_total")
-            advance(total, key: "requests", to: balancer.requestsTotal)
+            advance(registry.makeCounter(name: "lb_requests_total"), from: &exported.requests, to: balancer.requestsTotal)
             registry.makeGauge(name: "lb_connections_open").set(Double(balancer.context.counters.connections.load(ordering: .relaxed)))
-            let refused = registry.makeCounter(name: "lb_connections_refused_total")
-            advance(refused, key: "refused", to: balancer.context.counters.refusedConnections.load(ordering: .relaxed))
+            advance(
+                registry.makeCounter(name: "lb_connections_refused_total"), from: &exported.refused,
+                to: balancer.context.counters.refusedConnections.load(ordering: .relaxed))
             var current: Set<String> = []
             for backend in balancer.pool.all {
                 let key = "\(backend.name) \(backend.endpoint)"
                 current.insert(key)
                 if let old = exported.series[key], old.backend !== backend { unregister(key, from: &exported) }
-                let series = exported.series[key] ?? {
-                    let labels = [("backend", backend.name), ("address", backend.endpoint.description)]
-                    let made = BackendSeries(
-                        backend: backend,
-                        requests: registry.makeCounter(name: "lb_backend_requests_total", labels: labels),
-                        failures: registry.makeCounter(name: "lb_backend_failures_total", labels: labels),
-                        inFlight: registry.makeGauge(name: "lb_backend_in_flight", labels: labels),
-                        healthy: registry.makeGauge(name: "lb_backend_healthy", labels: labels),
-                        draining: registry.makeGauge(name: "lb_backend_draining", labels: labels))
-                    exported.series[key] = made
-                    return made
-                }()
+                var series = exported.series[key] ?? makeSeries(for: backend)
                 let snapshot = backend.snapshot
-                advance(series.requests, key: "req:\(key)", to: snapshot.requestsTotal)
-                advance(series.failures, key: "fail:\(key)", to: snapshot.failuresTotal)
+                advance(series.requests, from: &series.requestsExported, to: snapshot.requestsTotal)
+                advance(series.failures, from: &series.failuresExported, to: snapshot.failuresTotal)
                 series.inFlight.set(Double(snapshot.inFlight))
                 series.healthy.set(Double(snapshot.healthy ? 1 : 0))
                 series.draining.set(Double(snapshot.state == .draining ? 1 : 0))
+                exported.series[key] = series
             }
             // A removed backend's series go with it: a scrape shows only the pool, and a balancer
             // that churns through backends does not keep every one it ever had.
@@ -71,6 +64,17 @@ final class LoadBalancerMetrics: Sendable {
         }
     }
 
+    private func makeSeries(for backend: Backend) -> BackendSeries {
+        let labels = [("backend", backend.name), ("address", backend.endpoint.description)]
+        return BackendSeries(
+            backend: backend,
+            requests: registry.makeCounter(name: "lb_backend_requests_total", labels: labels),
+            failures: registry.makeCounter(name: "lb_backend_failures_total", labels: labels),
+            inFlight: registry.makeGauge(name: "lb_backend_in_flight", labels: labels),
+            healthy: registry.makeGauge(name: "lb_backend_healthy", labels: labels),
+            draining: registry.makeGauge(name: "lb_backend_draining", labels: labels))
+    }
+
     private func unregister(_ key: String, from exported: inout Exported) {
         guard let series = exported.series.removeValue(forKey: key) else { return }
         registry.unregisterCounter(series.requests)
@@ -78,7 +82,5 @@ final class LoadBalancerMetrics: Sendable {
         registry.unregisterGauge(series.inFlight)
         registry.unregisterGauge(series.healthy)
         registry.unregisterGauge(series.draining)
-        exported.last["req:\(key)"] = nil
-        exported.last["fail:\(key)"] = nil
     }
 }
