@@ -36,7 +36,7 @@ public struct LatencyBuckets: Codable, Sendable, Hashable {
         }
         guard window.allSatisfy({ $0 >= 0 }) else { return nil }
         let total = window.reduce(0, +)
-        guard total > 0, total.isFinite, window.count == boundsSeconds.count + 1 else { return nil }
+        guard total > 0, window.count == boundsSeconds.count + 1 else { return nil }
         let rank = min(max(q, 0), 1) * total
         var seen = 0.0
         for (index, inBucket) in window.enumerated() where inBucket > 0 {

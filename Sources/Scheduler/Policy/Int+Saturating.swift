@@ -1,7 +1,8 @@
 extension Int {
     /// `value` as an Int, held to ±2^62 and 0 for NaN: a count derived from rates and ratios
     /// (demand, a target-tracking recommendation, a forecast's need) must never trap on a
-    /// counter that jumped or a forecast that ran away (found by `scripts/fuzz.sh csv`).
+    /// counter that jumped or a forecast that ran away (the trap `scripts/fuzz.sh csv` found in
+    /// the simulator's counter, closed where the other conversions were too).
     init(saturating value: Double) {
         guard !value.isNaN else {
             self = 0
