@@ -13,12 +13,13 @@ import Scheduler
 /// the balancer's stats as the scheduler reads them.
 @main
 enum APIBodiesFuzzer {
-    static let provider = try! ProcessProvider(
-        configuration: .init(stateDirectory: NSTemporaryDirectory() + "autoscaler-fuzz-api-\(getpid())"))
+    static let stateDirectory = NSTemporaryDirectory() + "autoscaler-fuzz-api-\(getpid())"
+    static let provider = try! ProcessProvider(configuration: .init(stateDirectory: stateDirectory))
     static let balancer = try! BalancerAdminClient(url: "http://127.0.0.1:9")
 
     static func main() {
         LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
+        atexit { try? FileManager.default.removeItem(atPath: APIBodiesFuzzer.stateDirectory) }
         FuzzDriver.run { input in
             switch input.choice() % 4 {
             case 0: policy(&input)

@@ -51,13 +51,7 @@ public struct FuzzInput {
     /// The rest of the input in pieces of 1 … `largest` bytes, sized by the choices before them.
     public mutating func chunks(largest: Int) -> [[UInt8]] {
         let size = Int(choice()) % largest + 1
-        var pieces: [[UInt8]] = []
-        var rest = self.rest
-        while !rest.isEmpty {
-            pieces.append(Array(rest.prefix(size)))
-            rest.removeFirst(min(size, rest.count))
-        }
-        bytes = []
-        return pieces
+        defer { bytes = [] }
+        return stride(from: bytes.startIndex, to: bytes.endIndex, by: size).map { Array(bytes[$0..<min($0 + size, bytes.endIndex)]) }
     }
 }
