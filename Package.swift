@@ -160,10 +160,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The balancer's own HTTP/1.1 scanner (its hot path), held to NIOHTTP1's decisions by a
+        // differential test and a fuzz target.
+        .target(
+            name: "HTTP1Wire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+        ),
         .target(
             name: "LoadBalancer",
             dependencies: [
-                "AutoscalerAPI", "APISupport",
+                "AutoscalerAPI", "APISupport", "HTTP1Wire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -278,7 +284,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator", "HTTP1Wire",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -288,6 +295,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "HTTP1WireTests", dependencies: ["HTTP1Wire", "TestSupport"]),
         .testTarget(
             name: "LoadBalancerTests",
             dependencies: [
@@ -355,7 +363,7 @@ if let fuzzerArchive = ProcessInfo.processInfo.environment["AUTOSCALER_FUZZ"], !
     let instrument: SwiftSetting = .unsafeFlags(["-sanitize=fuzzer,address"])
     let ours: Set<String> = [
         "AutoscalerAPI", "APISupport", "AutoscalerCLI", "ProviderCLI", "HAProxyRuntime", "InstanceProviders", "Libvirt", "LoadBalancer",
-        "Scheduler", "SchedulerCLI", "ClientSimulator", "BlockingIO",
+        "Scheduler", "SchedulerCLI", "ClientSimulator", "BlockingIO", "HTTP1Wire",
     ]
     for target in package.targets where ours.contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [instrument]
@@ -385,6 +393,7 @@ if let fuzzerArchive = ProcessInfo.processInfo.environment["AUTOSCALER_FUZZ"], !
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        ("fuzz-http1-wire", "HTTP1Wire", ["TestSupport"]),
         ("fuzz-csv", "CSV", ["AutoscalerAPI", "HAProxyRuntime", "Scheduler"]),
         ("fuzz-config-file", "ConfigFile", ["SchedulerCLI"]),
         ("fuzz-domain-xml", "DomainXML", ["InstanceProviders", "Libvirt"]),

@@ -3,6 +3,7 @@
 # -sanitize=fuzzer,address on our modules):
 #   proxy-request      a client's bytes through the balancer's real handlers (in-memory channels)
 #   backend-response   a backend's answer through the same handlers
+#   http1-wire         the balancer's HTTP/1.1 decoder against NIOHTTP1's on the same bytes
 #   api-bodies         the APIs' request policy, backend registrations, scale requests, stats JSON
 #   csv                request-rate traces (and their simulation), HAProxy's `show stat`
 #   config-file        the scheduler's --config JSON through its merge and checks
@@ -21,7 +22,7 @@
 # SCRATCH/findings/; rerun it with `SCRATCH/debug/fuzz-TARGET SCRATCH/findings/FILE`.
 source "$(dirname "$0")/lib.sh"
 
-all_targets=(proxy-request backend-response api-bodies csv config-file domain-xml)
+all_targets=(proxy-request backend-response http1-wire api-bodies csv config-file domain-xml)
 targets=()
 seconds=60
 scratch=.build-fuzz

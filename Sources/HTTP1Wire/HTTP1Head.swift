@@ -1,0 +1,115 @@
+import NIOCore
+import NIOHTTP1
+
+/// A request or response head as received: its bytes, untouched, and where each part of it is.
+///
+/// Nothing is copied out of the connection's buffer: names and values are ranges of ``bytes``,
+/// and the fields the proxy acts on were recognised while scanning (``Field/Kind``). Strings are
+/// made only when asked for.
+public struct HTTP1Head: Sendable {
+    /// One field line: where its name and value (without surrounding whitespace) are in ``bytes``.
+    public struct Field: Sendable {
+        public enum Kind: UInt8, Sendable {
+            case other, host, contentLength, transferEncoding, connection, keepAlive, te, trailer, upgrade
+            case proxyConnection, proxyAuthorization, xForwardedFor, xForwardedProto
+
+            /// Hop-by-hop (RFC 9110 7.6.1): meant for one connection only, never forwarded.
+            public var isHopByHop: Bool {
+                switch self {
+                case .transferEncoding, .connection, .keepAlive, .te, .trailer, .upgrade, .proxyConnection, .proxyAuthorization: true
+                default: false
+                }
+            }
+        }
+
+        public var nameStart: Int32
+        public var nameEnd: Int32
+        public var valueStart: Int32
+        public var valueEnd: Int32
+        public var kind: Kind
+    }
+
+    /// The whole head, from the start line to the blank line that ends it.
+    public var bytes: ByteBuffer
+    public var fields: [Field]
+    public var version: HTTPVersion
+    /// Requests: the method; responses: unused (`GET`).
+    public var method: HTTPMethod
+    /// Requests: where the target is in ``bytes``.
+    public var targetRange: Range<Int>
+    /// Responses: the status code.
+    public var status: Int
+    /// `Connection` tokens seen: `close`, `keep-alive`, and whether others were named.
+    public var connectionClose = false
+    public var connectionKeepAlive = false
+    public var connectionNamesOthers = false
+    /// The value of the one `Content-Length` field, if there is one.
+    public var contentLength: Int?
+    /// A `Transfer-Encoding` field is present; ``chunked``: its last coding is `chunked`.
+    public var hasTransferEncoding = false
+    public var chunked = false
+    /// Responses: the body ends with the connection (no length, not chunked).
+    public var endsWithClose = false
+    /// Bit set of the ``Field/Kind``s present.
+    public var kinds: UInt32 = 0
+
+    public func contains(_ kind: Field.Kind) -> Bool { kinds & (1 << kind.rawValue) != 0 }
+
+    /// Any hop-by-hop field is present.
+    public var hasHopByHop: Bool {
+        let mask: UInt32 = [Field.Kind.transferEncoding, .connection, .keepAlive, .te, .trailer, .upgrade, .proxyConnection, .proxyAuthorization]
+            .reduce(0) { $0 | 1 << $1.rawValue }
+        return kinds & mask != 0
+    }
+
+    /// The connection stays open after this message (RFC 9112 9.3), as NIO's `isKeepAlive` says.
+    public var isKeepAlive: Bool {
+        if connectionClose || endsWithClose { return false }
+        if connectionKeepAlive { return true }
+        return version.major == 1 && version.minor >= 1
+    }
+
+    /// An interim (`1xx`) response: the final one follows. (A status below 100 is a final one,
+    /// as llhttp reads it.)
+    public var isInterim: Bool { (100..<200).contains(status) }
+
+    /// The request target as a string.
+    public var target: String { string(targetRange) }
+
+    public func name(of field: Field) -> String { string(Int(field.nameStart)..<Int(field.nameEnd)) }
+    public func value(of field: Field) -> String { string(Int(field.valueStart)..<Int(field.valueEnd)) }
+
+    /// The first field of `kind`'s value.
+    public func first(_ kind: Field.Kind) -> String? {
+        guard contains(kind), let field = fields.first(where: { $0.kind == kind }) else { return nil }
+        return value(of: field)
+    }
+
+    /// The fields as NIO's `HTTPHeaders` (an allocation per name and value: for tests and rare paths).
+    public var headers: HTTPHeaders {
+        HTTPHeaders(fields.map { (name(of: $0), value(of: $0)) })
+    }
+
+    /// Byte length of a field's name plus value.
+    public func wireSize(of field: Field) -> Int {
+        Int(field.nameEnd - field.nameStart) + Int(field.valueEnd - field.valueStart)
+    }
+
+    /// Whether a field's name equals `name` (lowercase ASCII), without making a string.
+    public func nameEquals(_ field: Field, _ name: String) -> Bool {
+        let count = Int(field.nameEnd - field.nameStart)
+        guard count == name.utf8.count else { return false }
+        return bytes.withUnsafeReadableBytes { raw in
+            var index = Int(field.nameStart)
+            for byte in name.utf8 {
+                if raw[index] | 0x20 != byte | 0x20 { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
+    private func string(_ range: Range<Int>) -> String {
+        bytes.getString(at: bytes.readerIndex + range.lowerBound, length: range.count) ?? ""
+    }
+}
