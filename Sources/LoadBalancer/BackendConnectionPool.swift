@@ -53,16 +53,10 @@ package final class BackendConnectionPool {
             .map { channel in BackendConnection(channel: channel, handler: handler, backend: backend, pool: self) }
     }
 
-    /// The handlers of one backend connection: request encoder, response decoder (which watches
-    /// the requests go by, for HEAD), and the handler that passes responses to the client side.
+    /// The handlers of one backend connection: just the one that decodes responses and passes
+    /// them to the client side (requests are written as bytes, encoded by the proxy).
     static func configureBackendPipeline(_ channel: any Channel, handler: BackendHandler) throws {
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ProxyRequestEncoder())
-        // Interim answers are forwarded, not dropped: a client that sent `Expect: 100-continue`
-        // waits for the `100` before it sends the body.
-        try sync.addHandler(
-            ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
-        try sync.addHandler(handler)
+        try channel.pipeline.syncOperations.addHandler(handler)
     }
 
     /// Puts an already connected channel into the pool as an idle connection to `backend` (for

@@ -1,23 +1,49 @@
+import HTTP1Wire
 import NIOCore
-import NIOHTTP1
 
-/// Receives a backend's response and hands it to the client side; confined to one event loop.
+/// Receives a backend's response, decodes it and hands it to the client side; confined to one
+/// event loop. The only handler on a backend connection: the proxy writes requests as bytes.
 final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The client-side handler of the exchange in progress; nil while idle in the pool.
     weak var delegate: ProxyHandler?
     /// Set once the connection is made; unowned to avoid a cycle through the connection.
     weak var connection: BackendConnection?
+    /// Told by the proxy, before each request, whether it is a `HEAD` (its answer has no body).
+    var decoder = HTTP1Decoder(kind: .response)
+    /// Bytes of a response part that has not arrived whole.
+    private var unread: ByteBuffer?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let delegate {
-            delegate.backendRead(part)
-        } else {
-            // Data on an idle connection: the backend is confused; do not reuse it.
-            context.close(promise: nil)
+        var buffer = unwrapInboundIn(data)
+        if var earlier = unread {
+            unread = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        while true {
+            let event: HTTP1Decoder.Event?
+            do {
+                event = try decoder.decode(&buffer)
+            } catch {
+                // Not HTTP, or broken framing: the exchange fails when the close arrives.
+                delegate?.backendErrored()
+                context.close(promise: nil)
+                return
+            }
+            guard let event else { break }
+            guard let delegate else {
+                // Data on an idle connection: the backend is confused; do not reuse it.
+                context.close(promise: nil)
+                return
+            }
+            delegate.backendRead(event)
+        }
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            unread = buffer
         }
     }
 
@@ -30,6 +56,13 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // The close ends a body that ends with it; inside any other, the answer was cut short.
+        do {
+            if let event = try decoder.finish(buffered: unread != nil) { delegate?.backendRead(event) }
+        } catch {
+            delegate?.backendErrored()
+        }
+        unread = nil
         if let connection, connection.isIdle { connection.pool.forget(connection) }
         delegate?.backendClosed()
         delegate = nil

@@ -50,12 +50,15 @@ extension ByteBuffer {
     }
 }
 
-/// Chunked transfer coding of body parts, shared by both encoders.
+/// Chunked transfer coding of body parts, for both directions: `write` sends a buffer on.
 enum ChunkedFraming {
     /// Writes one body part, chunk-framed when `chunked`.
-    static func writeBody(_ body: IOData, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    static func writeBody(
+        _ body: ByteBuffer, chunked: Bool, allocator: ByteBufferAllocator, promise: EventLoopPromise<Void>?,
+        write: (ByteBuffer, EventLoopPromise<Void>?) -> Void
+    ) {
         guard chunked else {
-            context.write(NIOAny(body), promise: promise)
+            write(body, promise)
             return
         }
         let size = body.readableBytes
@@ -63,24 +66,36 @@ enum ChunkedFraming {
             promise?.succeed()
             return
         }
-        var header = context.channel.allocator.buffer(capacity: 10)
+        var header = allocator.buffer(capacity: 10)
         header.writeChunkHeader(size)
-        context.write(NIOAny(IOData.byteBuffer(header)), promise: nil)
-        context.write(NIOAny(body), promise: nil)
-        context.write(NIOAny(IOData.byteBuffer(crlf)), promise: promise)
+        write(header, nil)
+        write(body, nil)
+        write(crlf, promise)
     }
 
     /// Ends a message: the last chunk and trailers when `chunked`, else nothing.
-    static func writeEnd(_ trailers: HTTPHeaders?, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    static func writeEnd(
+        _ trailers: HTTPHeaders?, chunked: Bool, allocator: ByteBufferAllocator, promise: EventLoopPromise<Void>?,
+        write: (ByteBuffer, EventLoopPromise<Void>?) -> Void
+    ) {
         guard chunked else {
             // Nothing to send; a promise still completes after the writes before it.
-            if let promise { context.write(NIOAny(IOData.byteBuffer(ByteBuffer())), promise: promise) }
+            if let promise { write(ByteBuffer(), promise) }
             return
         }
-        var end = context.channel.allocator.buffer(capacity: 5 + (trailers.map(ByteBuffer.wireSize(of:)) ?? 0))
+        var end = allocator.buffer(capacity: 5 + (trailers.map(ByteBuffer.wireSize(of:)) ?? 0))
         end.writeStaticString("0\r\n")
         if let trailers { end.writeHeaders(trailers) } else { end.writeStaticString("\r\n") }
-        context.write(NIOAny(IOData.byteBuffer(end)), promise: promise)
+        write(end, promise)
+    }
+
+    /// Client side: through the proxy handler's context.
+    static func writeBody(_ body: ByteBuffer, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        writeBody(body, chunked: chunked, allocator: context.channel.allocator, promise: promise) { context.write(NIOAny(IOData.byteBuffer($0)), promise: $1) }
+    }
+
+    static func writeEnd(_ trailers: HTTPHeaders?, chunked: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        writeEnd(trailers, chunked: chunked, allocator: context.channel.allocator, promise: promise) { context.write(NIOAny(IOData.byteBuffer($0)), promise: $1) }
     }
 
     private static let crlf = ByteBuffer(staticString: "\r\n")

@@ -31,9 +31,11 @@ final class ProxyExchange {
         case none
     }
 
-    /// The head as sent to backends (origin-form target, forwarding headers), made once: a retry
-    /// resends it as is.
-    let head: HTTPRequestHead
+    /// The head's bytes as sent to backends (origin-form target, forwarding headers), made once:
+    /// a retry resends them as they are.
+    let head: ByteBuffer
+    /// The body goes to the backend in chunks (the client sent it so).
+    let chunked: Bool
     let method: HTTPMethod
     let clientVersion: HTTPVersion
     var backend: Backend
@@ -74,11 +76,12 @@ final class ProxyExchange {
     var responseStarted: Bool { response != .waiting }
 
     init(
-        head: HTTPRequestHead, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
+        head: ByteBuffer, chunked: Bool, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
         startedAt: NIODeadline
     ) {
         self.startedAt = startedAt
         self.head = head
+        self.chunked = chunked
         self.method = method
         self.clientVersion = clientVersion
         self.backend = backend

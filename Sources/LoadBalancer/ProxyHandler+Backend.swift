@@ -1,10 +1,11 @@
+import HTTP1Wire
 import NIOCore
 import NIOHTTP1
 
 /// The backend half of an exchange: the response coming back, and what happens when the backend
 /// fails, closes or does not answer in time. Runs on the client's event loop, like the rest.
 extension ProxyHandler {
-    func backendRead(_ part: HTTPClientResponsePart) {
+    func backendRead(_ part: HTTP1Decoder.Event) {
         guard let context = channelContext else { return }
         switch part {
         case .head(let response):
@@ -15,20 +16,23 @@ extension ProxyHandler {
                 // The backend is alive and working on it: the response deadline starts again.
                 restartResponseDeadline()
                 if forward {
-                    let head = clientHead(response, version: .http1_1)
-                    context.writeAndFlush(wrapOutboundOut(.byteBuffer(encoder.head(head, bodyAllowed: false, allocator: context.channel.allocator))), promise: nil)
+                    let edits = ProxyResponseEncoder.Edits(dropHopByHop: Self.needsHopByHopRemoval(response))
+                    let head = encoder.head(forwarding: response, version: .http1_1, edits: edits, bodyAllowed: false, allocator: context.channel.allocator)
+                    context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)), promise: nil)
                 }
             case .closeBackend(let connection):
                 connection.channel.close(promise: nil)
             case .head(let framing, let keepAlive, let bodyAllowed):
                 responseTimer.clear()
                 guard let exchange = machine.exchange else { return }
-                let head = finalHead(response, framing: framing, exchange: exchange, keepAlive: keepAlive)
-                context.write(wrapOutboundOut(.byteBuffer(encoder.head(head, bodyAllowed: bodyAllowed, allocator: context.channel.allocator))), promise: nil)
+                let edits = Self.finalEdits(response, framing: framing, clientVersion: exchange.clientVersion, keepAlive: keepAlive)
+                let head = encoder.head(
+                    forwarding: response, version: exchange.clientVersion, edits: edits, bodyAllowed: bodyAllowed, allocator: context.channel.allocator)
+                context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
             }
         case .body(let buffer):
             guard machine.exchange?.responseStarted == true else { return }
-            encoder.body(.byteBuffer(buffer), context: context)
+            encoder.body(buffer, context: context)
         case .end(let trailers):
             switch machine.responseEnd(trailers) {
             case .ignore:
@@ -56,34 +60,28 @@ extension ProxyHandler {
         }
     }
 
-    /// An interim or final head as the client gets it: its version, no hop-by-hop headers.
-    /// Changed only where needed: an untouched head is passed on without a copy.
-    private func clientHead(_ response: HTTPResponseHead, version: HTTPVersion) -> HTTPResponseHead {
-        var head = response
-        if head.version != version { head.version = version }
-        if Self.needsHopByHopRemoval(head.headers) { Self.removeHopByHop(&head.headers) }
-        return head
-    }
-
-    /// The final head, framed for the client.
-    private func finalHead(_ response: HTTPResponseHead, framing: ResponseFraming, exchange: ProxyExchange, keepAlive: Bool) -> HTTPResponseHead {
-        var head = clientHead(response, version: exchange.clientVersion)
-        if exchange.clientVersion.minor == 0 {
+    /// What the client's copy of a final head changes: its version (written by the encoder), no
+    /// hop-by-hop fields, framing the client can follow, and `Connection` as the proxy decided.
+    static func finalEdits(
+        _ response: HTTP1Head, framing: ResponseFraming, clientVersion: HTTPVersion, keepAlive: Bool
+    ) -> ProxyResponseEncoder.Edits {
+        var edits = ProxyResponseEncoder.Edits(dropHopByHop: needsHopByHopRemoval(response))
+        if clientVersion.minor == 0 {
             // No chunked framing in HTTP/1.0: a body without a length ends with the connection.
-            head.headers.remove(name: "transfer-encoding")
-            if keepAlive { head.headers.replaceOrAdd(name: "connection", value: "keep-alive") }
-        } else if framing == .chunked || (framing == .none && response.headers.contains(name: "transfer-encoding")) {
+            edits.dropTransferEncoding = true
+            if keepAlive { edits.connection = "keep-alive" }
+        } else if framing == .chunked || (framing == .none && response.contains(.transferEncoding)) {
             // Chunked on; an answer to HEAD keeps saying what a GET would get.
-            head.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            edits.chunked = true
         } else if framing == .untilClose && keepAlive {
             // The backend ends this body by closing (RFC 9112 6.3 rule 8). Sent on as is, the
             // client would wait for a close that a kept-alive connection never makes; chunked, it
             // sees the end when the backend closes and keeps its connection (HAProxy and nginx do
             // the same for HTTP/1.1 clients).
-            head.headers.add(name: "transfer-encoding", value: "chunked")
+            edits.chunked = true
         }
-        if !keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
-        return head
+        if !keepAlive { edits.connection = "close" }
+        return edits
     }
 
     func backendReadComplete() {

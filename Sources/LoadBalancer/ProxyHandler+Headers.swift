@@ -1,30 +1,56 @@
 import AutoscalerAPI
 import Foundation
+import HTTP1Wire
 import NIOCore
 import NIOHTTP1
 
-/// Header rewriting between client and backend.
+/// Header rewriting between client and backend, on the received bytes: fields are copied as they
+/// came, except those dropped; added fields go last (as `HTTPHeaders.replaceOrAdd` would put them).
 extension ProxyHandler {
-    /// The head sent to the backend: origin-form target, no hop-by-hop headers, forwarding headers.
-    /// A `Host` added for an HTTP/1.0 client that sent none names `backend` (also on a retry).
-    func forwardedHead(_ head: HTTPRequestHead, to backend: Backend) -> HTTPRequestHead {
-        var forwarded = head
-        if forwarded.version != .http1_1 { forwarded.version = .http1_1 }
-        if let uri = Self.originForm(head.uri) { forwarded.uri = uri }
-        // Room for the forwarding headers: one copy of the list instead of a copy and a regrowth.
-        forwarded.headers.reserveCapacity(head.headers.count + 3)
-        let chunked = head.headers.contains(name: "transfer-encoding") && head.headers[canonicalForm: "transfer-encoding"].contains("chunked")
-        Self.removeHopByHop(&forwarded.headers)
-        if chunked { forwarded.headers.add(name: "Transfer-Encoding", value: "chunked") }
-        let client = clientAddress
-        if let existing = forwarded.headers.first(name: "X-Forwarded-For") {
-            forwarded.headers.replaceOrAdd(name: "X-Forwarded-For", value: "\(existing), \(client)")
-        } else {
-            forwarded.headers.add(name: "X-Forwarded-For", value: client)
+    /// The head sent to the backend: origin-form target, HTTP/1.1, no hop-by-hop fields, the
+    /// forwarding fields. A `Host` added for an HTTP/1.0 client that sent none names `backend`
+    /// (also on a retry).
+    static func forwardedHead(_ head: HTTP1Head, client: String, to backend: Backend, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let target: String? = head.bytes.getInteger(at: head.bytes.readerIndex + head.targetRange.lowerBound, as: UInt8.self) == UInt8(ascii: "/")
+            ? nil : originForm(head.target)
+        let method = head.method.rawValue
+        let dropHopByHop = head.hasHopByHop
+        // A field that `Connection` names is dropped before these are looked at.
+        func kept(_ field: HTTP1Head.Field) -> Bool { !(dropHopByHop && head.isNamedByConnection(field)) }
+        let existingForwardedFor = head.contains(.xForwardedFor) ? head.fields.first { $0.kind == .xForwardedFor && kept($0) } : nil
+        let hasHost = head.contains(.host) && (!head.connectionNamesOthers || head.fields.contains { $0.kind == .host && kept($0) })
+        let host = hasHost ? nil : backend.endpoint.description
+        var size = method.utf8.count + (target?.utf8.count ?? head.targetRange.count) + 13 + head.fieldsWireSize + 2
+        size += 19 + client.utf8.count + 2 + (existingForwardedFor.map { head.wireSize(of: $0) } ?? 0) + 28 + 28 + (host?.utf8.count ?? 0)
+        var buffer = allocator.buffer(capacity: size)
+        buffer.writeString(method)
+        buffer.writeStaticString(" ")
+        if let target { buffer.writeString(target) } else { head.write(head.targetRange, to: &buffer) }
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        for field in head.fields {
+            switch field.kind {
+            case .xForwardedFor, .xForwardedProto:
+                continue
+            default:
+                if dropHopByHop && (field.kind.isHopByHop || head.isNamedByConnection(field)) { continue }
+                head.writeField(field, to: &buffer)
+            }
         }
-        forwarded.headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        if !forwarded.headers.contains(name: "host") { forwarded.headers.add(name: "Host", value: backend.endpoint.description) }
-        return forwarded
+        if head.hasTransferEncoding { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        buffer.writeStaticString("X-Forwarded-For: ")
+        if let existingForwardedFor {
+            head.write(Int(existingForwardedFor.valueStart)..<Int(existingForwardedFor.valueEnd), to: &buffer)
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeString(client)
+        buffer.writeStaticString("\r\nX-Forwarded-Proto: http\r\n")
+        if let host {
+            buffer.writeStaticString("Host: ")
+            buffer.writeString(host)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
     }
 
     /// `{"error": message}` plus a newline: the body of every error the proxy itself answers.
@@ -33,39 +59,14 @@ extension ProxyHandler {
         return (json ?? #"{"error":"internal error"}"#) + "\n"
     }
 
-    /// Whether a header is hop-by-hop (RFC 9110 7.6.1), compared without allocating.
-    static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: name.caseInsensitiveEquals("te")
-        case 7: name.caseInsensitiveEquals("trailer") || name.caseInsensitiveEquals("upgrade")
-        case 10: name.caseInsensitiveEquals("connection") || name.caseInsensitiveEquals("keep-alive")
-        case 16: name.caseInsensitiveEquals("proxy-connection")
-        case 17: name.caseInsensitiveEquals("transfer-encoding")
-        case 19: name.caseInsensitiveEquals("proxy-authorization")
-        default: false
+    /// Whether a backend's head has hop-by-hop fields to drop: a lone `Connection: keep-alive`
+    /// (what most backends send) does not count, as it holds for the client connection too when
+    /// that stays open.
+    static func needsHopByHopRemoval(_ head: HTTP1Head) -> Bool {
+        guard head.hasHopByHop else { return false }
+        return head.fields.contains { field in
+            field.kind.isHopByHop && !(field.kind == .connection && head.valueEquals(field, "keep-alive"))
         }
-    }
-
-    /// Whether ``removeHopByHop(_:)`` has work: a lone `Connection: keep-alive` (what most backends
-    /// send) does not count, as it holds for the client connection too when that stays open.
-    static func needsHopByHopRemoval(_ headers: HTTPHeaders) -> Bool {
-        headers.contains { name, value in
-            isHopByHop(name) && !(name.caseInsensitiveEquals("connection") && value.caseInsensitiveEquals("keep-alive"))
-        }
-    }
-
-    /// Drops hop-by-hop headers and those the `Connection` header names, in place; touches nothing
-    /// when there are none (the common case for requests).
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
-        for token in headers[canonicalForm: "connection"] where !isHopByHop(String(token)) {
-            headers.remove(name: String(token))
-        }
-        var names: [String] = []
-        for (name, _) in headers where isHopByHop(name) && !names.contains(where: { $0.caseInsensitiveEquals(name) }) {
-            names.append(name)
-        }
-        for name in names { headers.remove(name: name) }
     }
 
     /// `http://host/path?q` → `/path?q`: an absolute-form target is served from the pool like any
@@ -87,15 +88,5 @@ extension HTTPMethod {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: true
         default: false
         }
-    }
-}
-
-extension String {
-    /// ASCII case-insensitive equality without lowercasing copies.
-    func caseInsensitiveEquals(_ other: String) -> Bool {
-        let lhs = utf8
-        let rhs = other.utf8
-        guard lhs.count == rhs.count else { return false }
-        return zip(lhs, rhs).allSatisfy { a, b in a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= 0x61 && (a | 0x20) <= 0x7a) }
     }
 }

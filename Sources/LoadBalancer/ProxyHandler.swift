@@ -1,3 +1,4 @@
+import HTTP1Wire
 import NIOCore
 import NIOHTTP1
 
@@ -6,13 +7,14 @@ import NIOHTTP1
 ///
 /// What happens on each event is decided by a ``ProxyStateMachine``; this handler feeds it the
 /// events and carries out its actions: writes, the backend connection pool, timers, counters.
-/// It encodes its responses itself (``ProxyResponseEncoder``), as it knows the framing of each.
+/// It decodes requests itself (``HTTP1Decoder``, no handler in between and no header strings) and
+/// encodes its responses itself (``ProxyResponseEncoder``), as it knows the framing of each.
 ///
 /// Pipelined requests wait in ``queued`` until the response before them ended, so answers go out
 /// in order. This replaces NIO's pipelining handler, which stops and restarts reading around every
 /// request: two `epoll_ctl` calls per request, a third of the proxy's system calls.
 final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = Never
     typealias OutboundOut = IOData
 
@@ -26,8 +28,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var clientAddress = "unknown"
     /// The backend response deadline of the exchange in progress.
     var responseTimer = DeadlineTimer()
+    var decoder = HTTP1Decoder(kind: .request)
+    /// Bytes of a request part that has not arrived whole.
+    private var unread: ByteBuffer?
+    /// The decoder refused the client's bytes: nothing more is decoded.
+    private var decodeFailed = false
     /// Parts of requests that arrived while an earlier one was still being answered.
-    var queued = CircularBuffer<HTTPServerRequestPart>()
+    var queued = CircularBuffer<HTTP1Decoder.Event>()
     /// How many queued parts make the proxy stop reading the client until it catches up.
     private static let queueLimit = 256
 
@@ -51,7 +58,32 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Client side
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        guard !decodeFailed else { return }
+        var buffer = unwrapInboundIn(data)
+        if var earlier = unread {
+            unread = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        while !decodeFailed {
+            let event: HTTP1Decoder.Event?
+            do {
+                event = try decoder.decode(&buffer)
+            } catch {
+                decodeFailed = true
+                clientError(isParseError: true, message: "malformed request: \(error)", context: context)
+                return
+            }
+            guard let event else { break }
+            receive(event, context: context)
+        }
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            unread = buffer
+        }
+    }
+
+    private func receive(_ part: HTTP1Decoder.Event, context: ChannelHandlerContext) {
         if !queued.isEmpty || machine.isWaitingForResponse {
             queued.append(part)
             if queued.count == Self.queueLimit { _ = context.channel.setOption(.autoRead, value: false) }
@@ -60,7 +92,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         handle(part, context: context)
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTP1Decoder.Event, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             if machine.canBegin() { begin(head, context: context) }
@@ -76,9 +108,24 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .ignore, .hold:
             break
         case .forward(let part, let connection, let flush):
-            if flush { connection.channel.writeAndFlush(part, promise: nil) } else { connection.channel.write(part, promise: nil) }
+            send(part, on: connection, chunked: machine.exchange?.chunked ?? false)
+            if flush { connection.channel.flush() }
         case .fail(let failure):
             perform(failure)
+        }
+    }
+
+    /// Writes a request body part to a backend, chunk-framed when the request is chunked.
+    func send(_ part: HTTPClientRequestPart, on connection: BackendConnection, chunked: Bool) {
+        let channel = connection.channel
+        switch part {
+        case .head:
+            preconditionFailure("heads go as bytes")
+        case .body(let body):
+            guard case .byteBuffer(let buffer) = body else { preconditionFailure("the decoder gives buffers") }
+            ChunkedFraming.writeBody(buffer, chunked: chunked, allocator: channel.allocator, promise: nil) { channel.write($0, promise: $1) }
+        case .end(let trailers):
+            ChunkedFraming.writeEnd(trailers, chunked: chunked, allocator: channel.allocator, promise: nil) { channel.write($0, promise: $1) }
         }
     }
 
@@ -125,11 +172,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A connection error (a reset) closes the connection.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        clientError(isParseError: false, message: "\(error)", context: context)
+    }
+
     /// A request the decoder rejects gets a `400` unless its response already started; then the
     /// connection closes. (In place of NIO's protocol error handler: one handler less on every
     /// request's way in and out.)
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        switch machine.clientError(isParseError: error is HTTPParserError, hasQueued: !queued.isEmpty, message: "malformed request: \(error)") {
+    private func clientError(isParseError: Bool, message: String, context: ChannelHandlerContext) {
+        switch machine.clientError(isParseError: isParseError, hasQueued: !queued.isEmpty, message: message) {
         case .ignore:
             break
         case .close:
@@ -141,7 +193,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func begin(_ original: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func begin(_ original: HTTP1Head, context: ChannelHandlerContext) {
         limits.headReceived()
         self.context.counters.requests.add(1, ordering: .relaxed)
         if let (status, message) = refusal(of: original) {
@@ -155,22 +207,23 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let exchange = ProxyExchange(
-            head: forwardedHead(original, to: backend), method: original.method, clientVersion: original.version, backend: backend,
+            head: Self.forwardedHead(original, client: clientAddress, to: backend, allocator: context.channel.allocator),
+            chunked: original.hasTransferEncoding, method: original.method, clientVersion: original.version, backend: backend,
             keepAlive: original.isKeepAlive, startedAt: .now())
         machine.begin(exchange)
         start(exchange, on: backend)
     }
 
     /// Why the proxy answers a request itself instead of forwarding it, if it does.
-    private func refusal(of head: HTTPRequestHead) -> (HTTPResponseStatus, String)? {
+    private func refusal(of head: HTTP1Head) -> (HTTPResponseStatus, String)? {
         let configuration = context.configuration
-        if head.uri.utf8.count > configuration.maxRequestLineBytes {
+        if head.targetRange.count > configuration.maxRequestLineBytes {
             return (.uriTooLong, "request target longer than \(configuration.maxRequestLineBytes) bytes")
         }
-        if head.headers.reduce(0, { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }) > configuration.maxHeaderBytes {
+        if head.fieldsWireSize > configuration.maxHeaderBytes {
             return (.requestHeaderFieldsTooLarge, "request headers larger than \(configuration.maxHeaderBytes) bytes")
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), let limit = configuration.maxBodyBytes, length > limit {
+        if let length = head.contentLength, let limit = configuration.maxBodyBytes, length > limit {
             return (.payloadTooLarge, "request body larger than \(limit) bytes")
         }
         if head.method == .CONNECT { return (.methodNotAllowed, "CONNECT is not supported: this is not a forward proxy") }
@@ -205,10 +258,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             stale.channel.close(promise: nil)
         case .send(let head, let parts, let connection):
             connection.handler.delegate = self
+            connection.handler.decoder.respondingToHEAD = exchange.method == .HEAD
             let channel = connection.channel
             if let client = channelContext?.channel, !client.isWritable { _ = channel.setOption(.autoRead, value: false) }
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            for part in parts { channel.write(part, promise: nil) }
+            channel.write(head, promise: nil)
+            for part in parts { send(part, on: connection, chunked: exchange.chunked) }
             channel.flush()
             restartResponseDeadline()
         }

@@ -54,15 +54,14 @@ package final class ProxyServer: Service {
         logger.info("proxy stopped")
     }
 
-    /// The handlers of one client connection, in order: time limits, request decoder, proxy (which
-    /// encodes its responses itself). Called on the channel's event loop.
+    /// The handlers of one client connection, in order: time limits, proxy (which decodes its
+    /// requests and encodes its responses itself). Called on the channel's event loop.
     package static func configureClientPipeline(
         _ channel: any Channel, context: ProxyContext, connections: BackendConnectionPool
     ) throws {
         let sync = channel.pipeline.syncOperations
         let limits = RequestLimitsHandler(configuration: context.configuration)
         try sync.addHandler(limits)
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
         try sync.addHandler(ProxyHandler(context: context, connections: connections, limits: limits))
     }
 

@@ -1,3 +1,4 @@
+import HTTP1Wire
 import NIOCore
 import NIOHTTP1
 
@@ -156,8 +157,8 @@ struct ProxyStateMachine {
     // MARK: Backend side
 
     enum ConnectedAction {
-        /// Send the head and the parts that waited.
-        case send(HTTPRequestHead, [HTTPClientRequestPart], on: BackendConnection)
+        /// Send the head's bytes and the parts that waited.
+        case send(ByteBuffer, [HTTPClientRequestPart], on: BackendConnection)
         /// The exchange is gone or has another connection: close this one.
         case close(BackendConnection)
     }
@@ -242,10 +243,10 @@ struct ProxyStateMachine {
     }
 
     /// `hasQueued`: more requests wait in the pipelining queue.
-    mutating func responseHead(_ head: HTTPResponseHead, hasQueued: Bool) -> ResponseHeadAction {
+    mutating func responseHead(_ head: HTTP1Head, hasQueued: Bool) -> ResponseHeadAction {
         guard let exchange, exchange.response == .waiting else { return .ignore }
-        if head.status.code < 200 {
-            if head.status == .switchingProtocols, let connection = exchange.connection { return .closeBackend(connection) }
+        if head.isInterim {
+            if head.status == 101, let connection = exchange.connection { return .closeBackend(connection) }
             return .interim(forward: exchange.clientVersion.minor >= 1)
         }
         let framing = ResponseFraming(head, method: exchange.method)

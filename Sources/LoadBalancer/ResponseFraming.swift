@@ -1,3 +1,4 @@
+import HTTP1Wire
 import NIOHTTP1
 
 /// How a backend's response body is delimited (RFC 9112 6.3), as far as the proxy cares: whether
@@ -7,21 +8,22 @@ enum ResponseFraming: Equatable {
     /// No body, whatever the headers say: `204`, `304`, an answer to `HEAD`.
     case none
     case length
-    /// `Transfer-Encoding` (with `Content-Length` too, NIO's decoder refuses the answer, which
-    /// becomes a 502: such a message is a smuggling attempt or a broken server, RFC 9112 6.3).
+    /// `Transfer-Encoding: chunked` (with `Content-Length` too, the decoder refuses the answer,
+    /// which becomes a 502: such a message is a smuggling attempt or a broken server, RFC 9112 6.3).
     case chunked
-    /// Neither: the body ends when the backend closes the connection.
+    /// Neither (or a `Transfer-Encoding` without `chunked`): the body ends when the backend closes
+    /// the connection.
     case untilClose
 
-    init(_ head: HTTPResponseHead, method: HTTPMethod) {
-        let code = head.status.code
+    init(_ head: HTTP1Head, method: HTTPMethod) {
+        let code = head.status
         if code == 204 || code == 304 || method == .HEAD {
             self = .none
             return
         }
-        if head.headers.contains(name: "transfer-encoding") {
-            self = .chunked
-        } else if head.headers.contains(name: "content-length") {
+        if head.hasTransferEncoding {
+            self = head.chunked ? .chunked : .untilClose
+        } else if head.contentLength != nil {
             self = .length
         } else {
             self = .untilClose
