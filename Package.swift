@@ -3,6 +3,11 @@ import PackageDescription
 
 import class Foundation.ProcessInfo
 
+/// The balancer's per-request modules skip the runtime exclusivity checks in release builds (each
+/// access to a class's stored property otherwise goes through the runtime's access set); debug
+/// builds and tests keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "autoscaler",
     platforms: [.macOS(.v15)],
@@ -164,7 +169,8 @@ let package = Package(
         // differential test and a fuzz target.
         .target(
             name: "HTTP1Wire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: hotPath
         ),
         .target(
             name: "LoadBalancer",
@@ -181,7 +187,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .executableTarget(
             name: "loadbalancer",

@@ -35,6 +35,21 @@ extension HTTP1Head {
         }
     }
 
+    /// Whether the status line's reason phrase is `phrase` (a status line at the head's start).
+    public func reasonEquals(_ phrase: String) -> Bool {
+        guard let block = fieldBlock else { return false }
+        let end = block.lowerBound - 2
+        guard end > 12 else { return false }
+        return bytes.withUnsafeReadableBytes { raw in
+            var index = 13
+            for byte in phrase.utf8 {
+                guard index < end, raw[index] == byte else { return false }
+                index += 1
+            }
+            return index == end
+        }
+    }
+
     /// Writes the bytes of `range` (offsets in the head).
     public func write(_ range: Range<Int>, to buffer: inout ByteBuffer) {
         bytes.withUnsafeReadableBytes { raw in buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[range])) }

@@ -50,6 +50,12 @@ public struct HTTP1Head: Sendable {
     public var chunked = false
     /// Responses: the body ends with the connection (no length, not chunked).
     public var endsWithClose = false
+    /// The start line is at the head's first byte, with single spaces between its parts: what
+    /// NIO's encoder would write for it (a response's reason phrase aside).
+    public var startLineIsCanonical = false
+    /// Where the field lines are, when every one of them is written exactly `name: value` (one
+    /// space after the colon): then copying the block is the same as writing each field.
+    public var fieldBlock: Range<Int>?
     /// Bit set of the ``Field/Kind``s present.
     public var kinds: UInt32 = 0
 
@@ -72,6 +78,9 @@ public struct HTTP1Head: Sendable {
     /// An interim (`1xx`) response: the final one follows. (A status below 100 is a final one,
     /// as llhttp reads it.)
     public var isInterim: Bool { (100..<200).contains(status) }
+
+    /// The head without the blank line that ends it: for writing it on with fields added.
+    public var bytesBeforeBlankLine: ByteBuffer { bytes.getSlice(at: bytes.readerIndex, length: bytes.readableBytes - 2)! }
 
     /// The request target as a string.
     public var target: String { string(targetRange) }

@@ -24,8 +24,13 @@ struct HeadScanner: Sendable {
         self.kind = kind
         self.maxBytes = maxBytes
         head = HTTP1Head(
-            bytes: ByteBuffer(), fields: [], version: .http1_1, method: .GET, targetRange: 0..<0, status: 0)
+            bytes: Self.noBytes, fields: [], version: .http1_1, method: .GET, targetRange: 0..<0, status: 0)
+        // Room for a typical head's fields: one allocation instead of one per doubling.
+        head.fields.reserveCapacity(12)
     }
+
+    /// Shared by every new scanner (`ByteBuffer()` allocates).
+    private static let noBytes = ByteBuffer()
 
     /// Some of the head was seen.
     var started: Bool { searchFrom > 0 || startLineDone }
@@ -53,6 +58,8 @@ struct HeadScanner: Sendable {
                 try parseStartLine(raw, lineStart, lineEnd)
                 startLineDone = true
             } else if lineEnd == lineStart {
+                if head.fields.isEmpty { head.fieldBlock = lineStart..<lineStart }
+                if let block = head.fieldBlock { head.fieldBlock = block.lowerBound..<lineStart }
                 return lf + 1
             } else {
                 try parseField(raw, lineStart, lineEnd)
@@ -118,6 +125,7 @@ struct HeadScanner: Sendable {
         while index < end, raw[index] != .space { index += 1 }
         guard let method = HTTP1Tables.method(raw, start, index) else { throw .invalidMethod }
         guard index < end else { throw .invalidStartLine }
+        let methodEnd = index
         // More than one space after the method: llhttp takes it, as RFC 9112 3 allows.
         while index < end, raw[index] == .space { index += 1 }
         let targetStart = index
@@ -131,8 +139,10 @@ struct HeadScanner: Sendable {
         guard index < end else { throw .invalidVersion }
         head.method = method
         head.targetRange = targetStart..<index
+        let targetEnd = index
         while index < end, raw[index] == .space { index += 1 }
         head.version = try Self.version(raw, index, end)
+        head.startLineIsCanonical = start == 0 && targetStart == methodEnd + 1 && index == targetEnd + 1
     }
 
     /// `HTTP-version SP 3DIGIT [ SP reason-phrase ]`
@@ -152,6 +162,7 @@ struct HeadScanner: Sendable {
             for index in (start + 13)..<end where raw[index] == .cr { throw .invalidLineEnding }
         }
         head.status = status
+        head.startLineIsCanonical = start == 0
     }
 
     /// `HTTP/1.0` or `HTTP/1.1`, exactly: what NIOHTTP1 accepts.
@@ -185,6 +196,9 @@ struct HeadScanner: Sendable {
             if byte != .space && byte != .tab { trimmedEnd = index }
         }
         let kind = HTTP1Tables.kind(raw, start, nameEnd)
+        // Each line exactly `name: value`: the block of them can be copied whole.
+        if head.fields.isEmpty && trailerMode == false { head.fieldBlock = start..<start }
+        if valueStart != nameEnd + 2 || raw[nameEnd + 1] != .space { head.fieldBlock = nil }
         // The value keeps trailing whitespace, as NIO's does; what the proxy reads of it is trimmed.
         let field = HTTP1Head.Field(
             nameStart: Int32(start), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(end), kind: kind)

@@ -34,6 +34,8 @@ final class ProxyExchange {
     /// The head's bytes as sent to backends (origin-form target, forwarding headers), made once:
     /// a retry resends them as they are.
     let head: ByteBuffer
+    /// Sent after ``head`` when it is the client's head as received: the forwarding fields.
+    let headSuffix: ByteBuffer?
     /// The body goes to the backend in chunks (the client sent it so).
     let chunked: Bool
     let method: HTTPMethod
@@ -76,11 +78,12 @@ final class ProxyExchange {
     var responseStarted: Bool { response != .waiting }
 
     init(
-        head: ByteBuffer, chunked: Bool, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
+        head: ByteBuffer, headSuffix: ByteBuffer?, chunked: Bool, method: HTTPMethod, clientVersion: HTTPVersion, backend: Backend, keepAlive: Bool,
         startedAt: NIODeadline
     ) {
         self.startedAt = startedAt
         self.head = head
+        self.headSuffix = headSuffix
         self.chunked = chunked
         self.method = method
         self.clientVersion = clientVersion

@@ -10,7 +10,23 @@ extension ProxyHandler {
     /// The head sent to the backend: origin-form target, HTTP/1.1, no hop-by-hop fields, the
     /// forwarding fields. A `Host` added for an HTTP/1.0 client that sent none names `backend`
     /// (also on a retry).
-    static func forwardedHead(_ head: HTTP1Head, client: String, to backend: Backend, allocator: ByteBufferAllocator) -> ByteBuffer {
+    ///
+    /// `suffix` is the connection's forwarding fields and blank line: when nothing else changes
+    /// (the common case), the head goes as its received bytes plus `suffix`, without a copy.
+    static func forwardedHead(
+        _ head: HTTP1Head, client: String, suffix: ByteBuffer, to backend: Backend, allocator: ByteBufferAllocator
+    ) -> (head: ByteBuffer, suffix: ByteBuffer?) {
+        if head.startLineIsCanonical, head.version == .http1_1, head.fieldBlock != nil, !head.hasHopByHop, head.contains(.host),
+            !head.contains(.xForwardedFor), !head.contains(.xForwardedProto),
+            head.bytes.getInteger(at: head.bytes.readerIndex + head.targetRange.lowerBound, as: UInt8.self) == UInt8(ascii: "/")
+        {
+            return (head.bytesBeforeBlankLine, suffix)
+        }
+        return (copiedHead(head, client: client, to: backend, allocator: allocator), nil)
+    }
+
+    /// The forwarded head written out field by field, with the edits it needs.
+    private static func copiedHead(_ head: HTTP1Head, client: String, to backend: Backend, allocator: ByteBufferAllocator) -> ByteBuffer {
         let target: String? = head.bytes.getInteger(at: head.bytes.readerIndex + head.targetRange.lowerBound, as: UInt8.self) == UInt8(ascii: "/")
             ? nil : originForm(head.target)
         let method = head.method.rawValue
@@ -27,14 +43,11 @@ extension ProxyHandler {
         buffer.writeStaticString(" ")
         if let target { buffer.writeString(target) } else { head.write(head.targetRange, to: &buffer) }
         buffer.writeStaticString(" HTTP/1.1\r\n")
-        for field in head.fields {
-            switch field.kind {
-            case .xForwardedFor, .xForwardedProto:
-                continue
-            default:
-                if dropHopByHop && (field.kind.isHopByHop || head.isNamedByConnection(field)) { continue }
-                head.writeField(field, to: &buffer)
-            }
+        if let block = head.fieldBlock, !dropHopByHop, !head.contains(.xForwardedFor), !head.contains(.xForwardedProto) {
+            // Nothing to drop: the fields as received, in one copy.
+            head.write(block, to: &buffer)
+        } else {
+            writeFields(of: head, dropHopByHop: dropHopByHop, to: &buffer)
         }
         if head.hasTransferEncoding { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         buffer.writeStaticString("X-Forwarded-For: ")
@@ -51,6 +64,19 @@ extension ProxyHandler {
         }
         buffer.writeStaticString("\r\n")
         return buffer
+    }
+
+    /// The fields but the forwarding ones (written anew) and, when `dropHopByHop`, the hop-by-hop ones.
+    private static func writeFields(of head: HTTP1Head, dropHopByHop: Bool, to buffer: inout ByteBuffer) {
+        for field in head.fields {
+            switch field.kind {
+            case .xForwardedFor, .xForwardedProto:
+                continue
+            default:
+                if dropHopByHop && (field.kind.isHopByHop || head.isNamedByConnection(field)) { continue }
+                head.writeField(field, to: &buffer)
+            }
+        }
     }
 
     /// `{"error": message}` plus a newline: the body of every error the proxy itself answers.

@@ -26,6 +26,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     var channelContext: ChannelHandlerContext?
     /// The client's address for `X-Forwarded-For`, formatted once per connection.
     private(set) var clientAddress = "unknown"
+    /// What ends every head forwarded as received: the forwarding fields for this client.
+    private var forwardingSuffix = ByteBuffer()
     /// The backend response deadline of the exchange in progress.
     var responseTimer = DeadlineTimer()
     var decoder = HTTP1Decoder(kind: .request)
@@ -48,6 +50,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         channelContext = context
         responseTimer.fire = { [weak self] in self?.responseTimerFired() }
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        forwardingSuffix = context.channel.allocator.buffer(string: "X-Forwarded-For: \(clientAddress)\r\nX-Forwarded-Proto: http\r\n\r\n")
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -206,8 +209,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             respondError(.serviceUnavailable, "no backend available", keepAlive: false)
             return
         }
+        let forwarded = Self.forwardedHead(
+            original, client: clientAddress, suffix: forwardingSuffix, to: backend, allocator: context.channel.allocator)
         let exchange = ProxyExchange(
-            head: Self.forwardedHead(original, client: clientAddress, to: backend, allocator: context.channel.allocator),
+            head: forwarded.head, headSuffix: forwarded.suffix,
             chunked: original.hasTransferEncoding, method: original.method, clientVersion: original.version, backend: backend,
             keepAlive: original.isKeepAlive, startedAt: .now())
         machine.begin(exchange)
@@ -262,6 +267,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             let channel = connection.channel
             if let client = channelContext?.channel, !client.isWritable { _ = channel.setOption(.autoRead, value: false) }
             channel.write(head, promise: nil)
+            if let suffix = exchange.headSuffix { channel.write(suffix, promise: nil) }
             for part in parts { send(part, on: connection, chunked: exchange.chunked) }
             channel.flush()
             restartResponseDeadline()

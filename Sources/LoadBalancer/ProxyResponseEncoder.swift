@@ -33,6 +33,12 @@ struct ProxyResponseEncoder {
         let allowed = bodyAllowed && code >= 200 && code != 204 && code != 304
         if !head.isInterim { chunked = allowed && edits.chunked }
         let reason = HTTPResponseStatus(statusCode: code).reasonPhrase
+        if head.startLineIsCanonical, head.version == version, head.fieldBlock != nil, !edits.dropHopByHop, !edits.chunked,
+            edits.connection == nil, !(edits.dropTransferEncoding && head.contains(.transferEncoding)), head.reasonEquals(reason)
+        {
+            // Nothing to change (the common case): the head as received, without a copy.
+            return head.bytes
+        }
         var buffer = allocator.buffer(capacity: 15 + reason.utf8.count + head.fieldsWireSize + 32 + 24 + 2)
         buffer.writeVersion(version)
         buffer.writeStaticString(" ")
@@ -40,11 +46,18 @@ struct ProxyResponseEncoder {
         buffer.writeStaticString(" ")
         buffer.writeString(reason)
         buffer.writeStaticString("\r\n")
-        for field in head.fields {
-            if edits.dropHopByHop && (field.kind.isHopByHop || head.isNamedByConnection(field)) { continue }
-            if edits.dropTransferEncoding || edits.chunked, field.kind == .transferEncoding { continue }
-            if edits.connection != nil, field.kind == .connection { continue }
-            head.writeField(field, to: &buffer)
+        let dropsTransferEncoding = (edits.dropTransferEncoding || edits.chunked) && head.contains(.transferEncoding)
+        let dropsConnection = edits.connection != nil && head.contains(.connection)
+        if let block = head.fieldBlock, !edits.dropHopByHop, !dropsTransferEncoding, !dropsConnection {
+            // Nothing to drop (the common case): the fields as received, in one copy.
+            head.write(block, to: &buffer)
+        } else {
+            for field in head.fields {
+                if edits.dropHopByHop && (field.kind.isHopByHop || head.isNamedByConnection(field)) { continue }
+                if dropsTransferEncoding, field.kind == .transferEncoding { continue }
+                if dropsConnection, field.kind == .connection { continue }
+                head.writeField(field, to: &buffer)
+            }
         }
         if edits.chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
         if let connection = edits.connection {
