@@ -3,7 +3,7 @@ import NIOHTTP1
 /// Byte classes of RFC 9110/9112 and the methods NIOHTTP1's decoder (llhttp) knows.
 enum HTTP1Tables {
     /// `tchar`: what a token (a method, a field name) is made of.
-    static func isTokenChar(_ byte: UInt8) -> Bool { tokenTable[Int(byte)] }
+    static func isTokenChar(_ byte: UInt8) -> Bool { inSet(byte, tokenLow, tokenHigh) }
 
     /// `field-vchar`, SP and HTAB: what a field value may hold (no control bytes, no bare CR).
     static func isFieldValueChar(_ byte: UInt8) -> Bool { byte == .tab || (byte >= 0x20 && byte != 0x7F) }
@@ -43,7 +43,7 @@ enum HTTP1Tables {
                     part = .path
                 } else if byte == UInt8(ascii: "?") {
                     part = .query
-                } else if !serverTable[Int(byte)] && byte != UInt8(ascii: "@") {
+                } else if !inSet(byte, serverLow, serverHigh) {
                     return false
                 }
             case .path:
@@ -60,24 +60,30 @@ enum HTTP1Tables {
 
     private static func isAlpha(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
 
-    /// Bytes llhttp takes in an authority (`url_server`).
-    private static let serverTable: [Bool] = (0..<256).map { byte in
-        switch UInt8(byte) {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
-        case 0x24...0x2E: true
-        default: "!:;=[]_~".utf8.contains(UInt8(byte))
-        }
-    }
 
     /// What a known method starts with: capital letters and `-` (`M-SEARCH`).
     static func isMethodChar(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-") }
 
-    private static let tokenTable: [Bool] = (0..<256).map { byte in
-        switch UInt8(byte) {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
-        }
+    /// Byte sets as two 64-bit masks (bytes 0–63 and 64–127): a shift and a test per byte, no
+    /// table in memory.
+    @inline(__always)
+    private static func inSet(_ byte: UInt8, _ low: UInt64, _ high: UInt64) -> Bool {
+        byte < 64 ? (low >> UInt64(byte)) & 1 != 0 : byte < 128 ? (high >> UInt64(byte - 64)) & 1 != 0 : false
     }
+
+    private static func mask(_ bytes: String, from base: UInt8) -> UInt64 {
+        bytes.utf8.reduce(0) { $1 >= base && $1 < base + 64 ? $0 | 1 << UInt64($1 - base) : $0 }
+    }
+
+    private static let alphanumerics = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    /// `tchar` (RFC 9110 5.6.2).
+    private static let tokenChars = alphanumerics + "!#$%&'*+-.^_`|~"
+    private static let tokenLow: UInt64 = mask(tokenChars, from: 0)
+    private static let tokenHigh: UInt64 = mask(tokenChars, from: 64)
+    /// What llhttp takes in an authority (`url_server`), `@` included.
+    private static let serverChars = alphanumerics + "$%&'()*+,-.!:;=[]_~@"
+    private static let serverLow: UInt64 = mask(serverChars, from: 0)
+    private static let serverHigh: UInt64 = mask(serverChars, from: 64)
 
     /// The methods of llhttp's HTTP mode, as NIO names them.
     private static let methods: [(name: [UInt8], method: HTTPMethod)] = ([
@@ -92,6 +98,8 @@ enum HTTP1Tables {
 
     static func method(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPMethod? {
         let count = end - start
+        // The common ones first, without the list.
+        if count == 3, raw[start] == UInt8(ascii: "G"), raw[start + 1] == UInt8(ascii: "E"), raw[start + 2] == UInt8(ascii: "T") { return .GET }
         outer: for (name, method) in methods where name.count == count {
             for offset in 0..<count where raw[start + offset] != name[offset] { continue outer }
             return method

@@ -168,7 +168,9 @@ struct HeadScanner: Sendable {
     /// `HTTP/1.0` or `HTTP/1.1`, exactly: what NIOHTTP1 accepts.
     private static func version(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTP1Error) -> HTTPVersion {
         guard end - start == 8 else { throw .invalidVersion }
-        for (offset, byte) in "HTTP/1.".utf8.enumerated() where raw[start + offset] != byte { throw .invalidVersion }
+        // "HTTP/1." as one little-endian word, its last byte masked off.
+        let word = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self).littleEndian
+        guard word & 0x00FF_FFFF_FFFF_FFFF == 0x002E_312F_5054_5448 else { throw .invalidVersion }
         switch raw[start + 7] {
         case UInt8(ascii: "1"): return .http1_1
         case UInt8(ascii: "0"): return .http1_0

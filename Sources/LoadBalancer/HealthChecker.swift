@@ -1,24 +1,25 @@
-import AsyncHTTPClient
 import AutoscalerAPI
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
-/// Active health checks of every backend that is not draining, all at once, every interval.
+/// Active health checks of every backend that is not draining, every interval, spread over it
+/// (as HAProxy's `spread-checks`: 1,000 backends are not 1,000 connections in one instant).
 ///
-/// `GET /healthz` through ``HTTPProbe``; a backend that answers 404 there is checked on `/` from
-/// then on (the original project's VMs had nothing else). A status below 500 passes; a backend
-/// that does not answer is probed once, not twice.
+/// `GET /healthz` through ``HealthProbe``, on the proxy's event loops; a backend that answers 404
+/// there is checked on `/` from then on (the original project's VMs had nothing else). A status
+/// below 500 passes; a backend that does not answer is probed once, not twice.
 final class HealthChecker: Service {
     let configuration: LoadBalancer.HealthCheckConfiguration
     let pool: BackendPool
-    let client: HTTPClient
+    let group: any EventLoopGroup
     let logger: Logger
 
-    init(configuration: LoadBalancer.HealthCheckConfiguration, pool: BackendPool, client: HTTPClient, logger: Logger) {
+    init(configuration: LoadBalancer.HealthCheckConfiguration, pool: BackendPool, group: any EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
-        self.client = client
+        self.group = group
         self.logger = logger
     }
 
@@ -50,29 +51,48 @@ final class HealthChecker: Service {
         }
     }
 
+    /// One round: each backend's check starts at its own moment in the interval, on the next
+    /// event loop; nothing waits for them here (a check ends within its time-out, before the next
+    /// round).
     func checkAll() async {
-        await withTaskGroup(of: Void.self) { group in
-            for backend in pool.all where backend.state != .draining {
-                group.addTask { await self.check(backend) }
-            }
+        let backends = pool.all.filter { $0.state != .draining }
+        guard !backends.isEmpty else { return }
+        let step = TimeAmount.nanoseconds(configuration.interval.nanoseconds / Int64(backends.count))
+        for (index, backend) in backends.enumerated() {
+            group.next().scheduleTask(in: step * Int64(index)) { self.start(backend) }
         }
     }
 
-    /// Checks one backend and records the result; logs changes of health.
+    /// Checks one backend now and waits for the result (a new backend's first check).
     func check(_ backend: Backend) async {
-        let probe = HTTPProbe(path: configuration.path, requestTimeout: configuration.timeout)
+        _ = try? await startCheck(backend).get()
+    }
+
+    private func start(_ backend: Backend) {
+        _ = startCheck(backend)
+    }
+
+    /// Checks one backend on an event loop and records the result; logs changes of health.
+    private func startCheck(_ backend: Backend) -> EventLoopFuture<Void> {
+        let loop = group.next()
+        let timeout = TimeAmount.nanoseconds(configuration.timeout.nanoseconds)
         let knownPath = backend.checkPath.withLock { $0 }
-        var status = await probe.status(backend.endpoint, path: knownPath, client: client)
-        if status == 404, knownPath == nil {
-            // No /healthz: the original's VMs serve only `/`; check that from now on.
-            status = await probe.status(backend.endpoint, path: "/", client: client)
-            if let status, status < 500 { backend.checkPath.withLock { $0 = "/" } }
-        }
-        let passed = status.map { $0 < 500 && $0 != 404 } ?? false
-        if let change = backend.recordCheck(passed: passed, rise: configuration.rise, fall: configuration.fall) {
-            logger.info(
-                change ? "backend up" : "backend down",
-                metadata: ["backend": "\(backend.name)", "address": "\(backend.endpoint)"])
-        }
+        return HealthProbe.status(backend.endpoint, path: knownPath ?? configuration.path, timeout: timeout, on: loop)
+            .flatMap { status -> EventLoopFuture<UInt?> in
+                guard status == 404, knownPath == nil else { return loop.makeSucceededFuture(status) }
+                // No /healthz: the original's VMs serve only `/`; check that from now on.
+                return HealthProbe.status(backend.endpoint, path: "/", timeout: timeout, on: loop).map { status in
+                    if let status, status < 500 { backend.checkPath.withLock { $0 = "/" } }
+                    return status
+                }
+            }
+            .map { [configuration, logger] status in
+                let passed = status.map { $0 < 500 && $0 != 404 } ?? false
+                if let change = backend.recordCheck(passed: passed, rise: configuration.rise, fall: configuration.fall) {
+                    logger.info(
+                        change ? "backend up" : "backend down",
+                        metadata: ["backend": "\(backend.name)", "address": "\(backend.endpoint)"])
+                }
+            }
     }
 }

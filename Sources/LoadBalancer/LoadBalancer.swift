@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import AutoscalerAPI
 import Logging
 import NIOCore
@@ -31,10 +30,7 @@ public final class LoadBalancer: Sendable {
         context = ProxyContext(configuration: configuration, pool: pool, durations: RequestDurations(registry: metrics.registry))
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
         proxy = ProxyServer(context: context, group: group, logger: logger)
-        // A client whose refused connections fail at once: with HTTPClient.shared's retries, a
-        // backend whose port refuses took the whole check timeout (1 s) to be seen as down, and a
-        // PUT of one waited that long for its first check.
-        healthChecker = HealthChecker(configuration: configuration.health, pool: pool, client: BalancerAdminClient.sharedClient, logger: logger)
+        healthChecker = HealthChecker(configuration: configuration.health, pool: pool, group: group, logger: logger)
         drainer = Drainer(pool: pool, proxy: proxy, logger: logger)
     }
 
