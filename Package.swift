@@ -204,8 +204,7 @@ let package = Package(
         .target(
             name: "ClientSimulator",
             dependencies: [
-                "AutoscalerAPI",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "AutoscalerAPI", "HTTP1Wire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

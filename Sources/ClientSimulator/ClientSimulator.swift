@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import AutoscalerAPI
 import Foundation
 import Logging
@@ -40,15 +39,7 @@ public final class ClientSimulator: Service, Sendable {
     }
 
     public func run() async throws {
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, configuration.concurrency))
-        clientConfiguration.timeout = .init(connect: .seconds(Int64(max(1, configuration.timeout))))
-        clientConfiguration.decompression = .disabled
-        // A refused connection is an answer to count now, not something to retry until the timeout.
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
-
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
         let start = ContinuousClock.now
         started.withLock { $0 = start }
         logger.info(
@@ -57,7 +48,7 @@ public final class ClientSimulator: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.reportStatus(start: start) }
-                await self.schedule(start: start, client: client, group: &group)
+                try? await loop.flatSubmit { self.sendAll(on: loop) }.get()
                 let elapsed = (ContinuousClock.now - start).seconds
                 let stoppedEarly = self.stopping.load(ordering: .relaxed)
                 self.sendingSeconds.withLock { $0 = stoppedEarly ? elapsed : (self.configuration.duration ?? elapsed) }
@@ -67,84 +58,41 @@ public final class ClientSimulator: Service, Sendable {
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
         }
-        try await client.shutdown()
     }
 
-    /// The open loop: wait for each due time, then send (or skip at the cap) without waiting for
-    /// earlier answers.
-    private func schedule(start: ContinuousClock.Instant, client: HTTPClient, group: inout DiscardingTaskGroup) async {
-        var arrivals = ArrivalSchedule(
-            pattern: configuration.pattern, duration: configuration.duration, poisson: configuration.poisson, seed: configuration.seed)
-        let inFlight = InFlight()
-        let uri = requestURI
-        while let offset = arrivals.next() {
-            let due = start + .microseconds(Int64(offset * 1_000_000))
-            // Sleep in short slices so that Ctrl-C stops scheduling at once even in a quiet spell.
-            while !stopping.load(ordering: .relaxed), due > .now {
-                try? await Task.sleep(until: min(due, .now + .milliseconds(100)), clock: .continuous)
-            }
-            if stopping.load(ordering: .relaxed) { break }
-            guard inFlight.enter(limit: configuration.concurrency) else {
-                recorder.scheduledRequest(sent: false)
-                continue
-            }
-            recorder.scheduledRequest(sent: true)
-            group.addTask {
-                await self.send(uri: uri, due: due, client: client)
-                inFlight.leave()
-            }
-        }
-    }
-
-    private var requestURI: String {
+    /// The open loop on `loop`: every request at its due time (or skipped at the cap), then the
+    /// wait for those in flight; the connections close at the end.
+    private func sendAll(on loop: any EventLoop) -> EventLoopFuture<Void> {
         var path = configuration.target.path
         if let work = configuration.workMilliseconds { path += (path.contains("?") ? "&" : "?") + "work=\(work)" }
-        let host = configuration.target.host.contains(":") ? "[\(configuration.target.host)]" : configuration.target.host
-        return "http://\(host):\(configuration.target.port)\(path)"
-    }
-
-    private func send(uri: String, due: ContinuousClock.Instant, client: HTTPClient) async {
-        var request = HTTPClientRequest(url: uri)
-        request.method = .GET
-        let error: ErrorKind?
-        var instance: String?
-        var measured = true
-        do {
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.timeout * 1000)))
-            instance = response.headers.first(name: "X-Instance")
-            _ = try await response.body.collect(upTo: 16 << 20)
-            switch response.status.code {
-            case 500...: error = .http5xx
-            case 400..<500: error = .http4xx
-            default: error = nil
-            }
-        } catch {
-            let kind = Self.classify(error)
-            if kind != .timeout { measured = false }
-            self.logFirst(kind, error)
-            return finish(kind, instance: nil, due: due, measured: measured)
+        let client = LoadClient(
+            loop: loop, host: configuration.target.host, port: configuration.target.port, path: path,
+            timeout: .nanoseconds(Int64(configuration.timeout * 1_000_000_000)), concurrency: configuration.concurrency
+        ) { [recorder] error, instance, latency in
+            if let error { self.logFirst(error) }
+            recorder.finished(error: error, instance: instance, latencyMicroseconds: latency)
         }
-        finish(error, instance: instance, due: due, measured: measured)
-    }
-
-    private func finish(_ error: ErrorKind?, instance: String?, due: ContinuousClock.Instant, measured: Bool) {
-        let latency = measured ? UInt64(max(0, (ContinuousClock.now - due).seconds * 1_000_000)) : nil
-        recorder.finished(error: error, instance: instance, latencyMicroseconds: latency)
+        let arrivals = ArrivalSchedule(
+            pattern: configuration.pattern, duration: configuration.duration, poisson: configuration.poisson, seed: configuration.seed)
+        let openLoop = OpenLoop(
+            client: client, arrivals: arrivals, start: .now(), isStopping: { self.stopping.load(ordering: .relaxed) }
+        ) { [recorder] sent in recorder.scheduledRequest(sent: sent) }
+        return openLoop.run().assumeIsolated().map { client.close() }.nonisolated()
     }
 
     private let loggedKinds = Mutex<Set<ErrorKind>>([])
 
     /// Logs the first error of each kind (the counts say the rest).
-    private func logFirst(_ kind: ErrorKind, _ error: any Error) {
+    private func logFirst(_ kind: ErrorKind) {
         let first = loggedKinds.withLock { $0.insert(kind).inserted }
-        if first { logger.warning("request failed", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"]) }
+        if first { logger.warning("request failed", metadata: ["kind": "\(kind.rawValue)"]) }
     }
 
     static func classify(_ error: any Error) -> ErrorKind {
-        if let error = error as? HTTPClientError {
+        if let error = error as? ChannelError {
             switch error {
-            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: return .timeout
-            case .remoteConnectionClosed, .cancelled: return .connection
+            case .connectTimeout: return .timeout
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed: return .connection
             default: break
             }
         }
@@ -181,17 +129,3 @@ public final class ClientSimulator: Service, Sendable {
     }
 }
 
-/// Counts requests in flight against the cap; shared by the scheduling loop and the senders.
-final class InFlight: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func enter(limit: Int) -> Bool {
-        if count.load(ordering: .relaxed) >= limit { return false }
-        count.add(1, ordering: .relaxed)
-        return true
-    }
-
-    func leave() {
-        count.subtract(1, ordering: .relaxed)
-    }
-}
