@@ -58,15 +58,26 @@ let package = Package(
         // Runs blocking calls (libvirt RPCs, waiting for child processes) off the event loops and
         // the cooperative pool; no dependencies.
         .target(name: "BlockingIO"),
-        // What the processes say to each other: the balancer's wire types and admin client (behind
-        // the `Balancer` protocol), endpoints, HTTP probes, the user-facing errors. No libvirt: the
-        // balancer and the client simulator link this and nothing of the providers.
+        // What the processes say to each other: the balancer's wire types, the `Balancer` protocol,
+        // endpoints, the user-facing errors. No libvirt and no HTTP client: the balancer and the
+        // client simulator link this and nothing of the providers.
         .target(
             name: "AutoscalerAPI",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        // The HTTP client side of it: the balancer's admin client and HTTP probes, over
+        // AsyncHTTPClient (and so TLS): the balancer itself needs neither (its health checks are
+        // its own), which keeps BoringSSL out of its binary.
+        .target(
+            name: "AutoscalerClient",
+            dependencies: [
+                "AutoscalerAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -74,7 +85,7 @@ let package = Package(
         .target(
             name: "InstanceProviders",
             dependencies: [
-                "AutoscalerAPI",
+                "AutoscalerAPI", "AutoscalerClient",
                 "BlockingIO",
                 "Libvirt",
                 "CProcessSpawn",
@@ -105,7 +116,7 @@ let package = Package(
             name: "ProviderCLI",
             dependencies: [
                 "AutoscalerCLI",
-                "AutoscalerAPI",
+                "AutoscalerAPI", "AutoscalerClient",
                 "HAProxyRuntime",
                 "InstanceProviders",
                 "Libvirt",
@@ -182,7 +193,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -281,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "InstanceProvidersTests",
             dependencies: [
-                "InstanceProviders", "AutoscalerAPI", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down", "ProviderCLI",
+                "InstanceProviders", "AutoscalerAPI", "AutoscalerClient", "Libvirt", "TestSupport", "webserver", "scale-up", "scale-down", "ProviderCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -322,7 +332,7 @@ let package = Package(
         .testTarget(
             name: "SchedulerTests",
             dependencies: [
-                "Scheduler", "TestSupport", "webserver", "scheduler", "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "ClientSimulator",
+                "Scheduler", "TestSupport", "webserver", "scheduler", "LoadBalancer", "AutoscalerAPI", "AutoscalerClient", "InstanceProviders", "ClientSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -368,7 +378,7 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
 if let fuzzerArchive = ProcessInfo.processInfo.environment["AUTOSCALER_FUZZ"], !fuzzerArchive.isEmpty {
     let instrument: SwiftSetting = .unsafeFlags(["-sanitize=fuzzer,address"])
     let ours: Set<String> = [
-        "AutoscalerAPI", "APISupport", "AutoscalerCLI", "ProviderCLI", "HAProxyRuntime", "InstanceProviders", "Libvirt", "LoadBalancer",
+        "AutoscalerAPI", "AutoscalerClient", "APISupport", "AutoscalerCLI", "ProviderCLI", "HAProxyRuntime", "InstanceProviders", "Libvirt", "LoadBalancer",
         "Scheduler", "SchedulerCLI", "ClientSimulator", "BlockingIO", "HTTP1Wire",
     ]
     for target in package.targets where ours.contains(target.name) {
@@ -395,7 +405,7 @@ if let fuzzerArchive = ProcessInfo.processInfo.environment["AUTOSCALER_FUZZ"], !
         (
             "fuzz-api-bodies", "APIBodies",
             [
-                "APISupport", "AutoscalerAPI", "InstanceProviders", "Scheduler", .product(name: "Logging", package: "swift-log"),
+                "APISupport", "AutoscalerAPI", "AutoscalerClient", "InstanceProviders", "Scheduler", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -79,7 +79,7 @@ public struct HTTP1Decoder: Sendable {
                 let scanned = buffer.withUnsafeReadableBytes { raw in Result { () throws(HTTP1Error) in try scanner.scan(raw) } }
                 guard let length = try scanned.get() else { return nil }
                 var head = try scanner.finish(bytes: buffer.readSlice(length: length)!)
-                scanner = HeadScanner(kind: kind, maxBytes: maxHeadBytes)
+                scanner.reset()
                 state = try bodyState(after: head)
                 if case .untilClose = state { head.endsWithClose = true }
                 keepAlive = head.isKeepAlive
@@ -126,7 +126,7 @@ public struct HTTP1Decoder: Sendable {
                 let section = buffer.readSlice(length: length)!
                 let trailers = scanner.trailers(in: section)
                 if let trailerKeepAlive = scanner.trailerKeepAlive { keepAlive = trailerKeepAlive }
-                scanner = HeadScanner(kind: kind, maxBytes: maxHeadBytes)
+                scanner.reset()
                 state = keepAlive ? .head : .closed
                 return .end(trailers)
             case .stopped:

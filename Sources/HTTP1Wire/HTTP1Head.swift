@@ -32,13 +32,24 @@ public struct HTTP1Head: Sendable {
     /// The whole head, from the start line to the blank line that ends it.
     public var bytes: ByteBuffer
     public var fields: [Field]
-    public var version: HTTPVersion
-    /// Requests: the method; responses: unused (`GET`).
-    public var method: HTTPMethod
-    /// Requests: where the target is in ``bytes``.
-    public var targetRange: Range<Int>
+    // Small scalars only below: a head is copied as it is handed on, and a `String` inside (an
+    // `HTTPMethod`, say) would make each copy retain and release it.
+    /// `HTTP/1.x`
+    var minorVersion: UInt8 = 1
+    /// Index of the method in the decoder's list.
+    var methodIndex: UInt8 = 0
+    var targetStart: Int32 = 0
+    var targetEnd: Int32 = 0
+    var fieldBlockStart: Int32 = -1
+    var fieldBlockEnd: Int32 = -1
     /// Responses: the status code.
-    public var status: Int
+    public var status: Int = 0
+
+    public var version: HTTPVersion { minorVersion == 1 ? .http1_1 : .http1_0 }
+    /// Requests: the method; responses: unused (`GET`).
+    public var method: HTTPMethod { HTTP1Tables.method(at: methodIndex) }
+    /// Requests: where the target is in ``bytes``.
+    public var targetRange: Range<Int> { Int(targetStart)..<Int(targetEnd) }
     /// `Connection` tokens seen: `close`, `keep-alive`, and whether others were named.
     public var connectionClose = false
     public var connectionKeepAlive = false
@@ -55,7 +66,9 @@ public struct HTTP1Head: Sendable {
     public var startLineIsCanonical = false
     /// Where the field lines are, when every one of them is written exactly `name: value` (one
     /// space after the colon): then copying the block is the same as writing each field.
-    public var fieldBlock: Range<Int>?
+    public var fieldBlock: Range<Int>? {
+        fieldBlockStart < 0 ? nil : Int(fieldBlockStart)..<Int(fieldBlockEnd)
+    }
     /// Bit set of the ``Field/Kind``s present.
     public var kinds: UInt32 = 0
 

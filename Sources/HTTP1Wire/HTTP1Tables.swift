@@ -96,16 +96,24 @@ enum HTTP1Tables {
         ("MKCALENDAR", .MKCALENDAR), ("LINK", .LINK), ("UNLINK", .UNLINK), ("SOURCE", .SOURCE), ("QUERY", .RAW(value: "QUERY")),
     ] as [(String, HTTPMethod)]).map { (Array($0.0.utf8), $0.1) }
 
-    static func method(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTPMethod? {
+    /// The method's index in the list (``method(at:)`` gives it back).
+    static func method(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> UInt8? {
         let count = end - start
-        // The common ones first, without the list.
-        if count == 3, raw[start] == UInt8(ascii: "G"), raw[start + 1] == UInt8(ascii: "E"), raw[start + 2] == UInt8(ascii: "T") { return .GET }
-        outer: for (name, method) in methods where name.count == count {
+        // The common one first, without the list.
+        if count == 3, raw[start] == UInt8(ascii: "G"), raw[start + 1] == UInt8(ascii: "E"), raw[start + 2] == UInt8(ascii: "T") { return 0 }
+        outer: for (index, (name, _)) in methods.enumerated() where name.count == count {
             for offset in 0..<count where raw[start + offset] != name[offset] { continue outer }
-            return method
+            return UInt8(index)
         }
         return nil
     }
+
+    static func method(at index: UInt8) -> HTTPMethod {
+        index == 0 ? .GET : methods[Int(index)].method
+    }
+
+    /// Index of `CONNECT` in the list.
+    static let connectIndex = UInt8(methods.firstIndex { $0.method == .CONNECT }!)
 
     /// Which of the fields the proxy acts on a name is, compared without a string.
     static func kind(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> HTTP1Head.Field.Kind {

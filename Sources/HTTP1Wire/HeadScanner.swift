@@ -23,9 +23,19 @@ struct HeadScanner: Sendable {
     init(kind: HTTP1Decoder.Kind, maxBytes: Int) {
         self.kind = kind
         self.maxBytes = maxBytes
-        head = HTTP1Head(
-            bytes: Self.noBytes, fields: [], version: .http1_1, method: .GET, targetRange: 0..<0, status: 0)
+        head = HTTP1Head(bytes: Self.noBytes, fields: [])
         // Room for a typical head's fields: one allocation instead of one per doubling.
+        head.fields.reserveCapacity(12)
+    }
+
+    /// Ready for the next head (cheaper than a new scanner).
+    mutating func reset() {
+        lineStart = 0
+        searchFrom = 0
+        startLineDone = false
+        trailerMode = false
+        sawChunked = false
+        head = HTTP1Head(bytes: Self.noBytes, fields: [])
         head.fields.reserveCapacity(12)
     }
 
@@ -58,8 +68,8 @@ struct HeadScanner: Sendable {
                 try parseStartLine(raw, lineStart, lineEnd)
                 startLineDone = true
             } else if lineEnd == lineStart {
-                if head.fields.isEmpty { head.fieldBlock = lineStart..<lineStart }
-                if let block = head.fieldBlock { head.fieldBlock = block.lowerBound..<lineStart }
+                if head.fields.isEmpty { head.fieldBlockStart = Int32(lineStart) }
+                if head.fieldBlockStart >= 0 { head.fieldBlockEnd = Int32(lineStart) }
                 return lf + 1
             } else {
                 try parseField(raw, lineStart, lineEnd)
@@ -133,22 +143,23 @@ struct HeadScanner: Sendable {
             guard HTTP1Tables.isTargetChar(raw[index]) else { throw .invalidTarget }
             index += 1
         }
-        guard index > targetStart, HTTP1Tables.isValidTarget(raw, targetStart, index, connect: method == .CONNECT) else {
+        guard index > targetStart, HTTP1Tables.isValidTarget(raw, targetStart, index, connect: method == HTTP1Tables.connectIndex) else {
             throw .invalidTarget
         }
         guard index < end else { throw .invalidVersion }
-        head.method = method
-        head.targetRange = targetStart..<index
+        head.methodIndex = method
+        head.targetStart = Int32(targetStart)
+        head.targetEnd = Int32(index)
         let targetEnd = index
         while index < end, raw[index] == .space { index += 1 }
-        head.version = try Self.version(raw, index, end)
+        head.minorVersion = try Self.version(raw, index, end)
         head.startLineIsCanonical = start == 0 && targetStart == methodEnd + 1 && index == targetEnd + 1
     }
 
     /// `HTTP-version SP 3DIGIT [ SP reason-phrase ]`
     private mutating func parseStatusLine(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTP1Error) {
         guard end - start >= 12 else { throw end - start >= 8 ? .invalidStatus : .invalidVersion }
-        head.version = try Self.version(raw, start, start + 8)
+        head.minorVersion = try Self.version(raw, start, start + 8)
         guard raw[start + 8] == .space else { throw .invalidStatus }
         var status = 0
         for index in (start + 9)..<(start + 12) {
@@ -166,14 +177,14 @@ struct HeadScanner: Sendable {
     }
 
     /// `HTTP/1.0` or `HTTP/1.1`, exactly: what NIOHTTP1 accepts.
-    private static func version(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTP1Error) -> HTTPVersion {
+    private static func version(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) throws(HTTP1Error) -> UInt8 {
         guard end - start == 8 else { throw .invalidVersion }
         // "HTTP/1." as one little-endian word, its last byte masked off.
         let word = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self).littleEndian
         guard word & 0x00FF_FFFF_FFFF_FFFF == 0x002E_312F_5054_5448 else { throw .invalidVersion }
         switch raw[start + 7] {
-        case UInt8(ascii: "1"): return .http1_1
-        case UInt8(ascii: "0"): return .http1_0
+        case UInt8(ascii: "1"): return 1
+        case UInt8(ascii: "0"): return 0
         default: throw .invalidVersion
         }
     }
@@ -199,8 +210,8 @@ struct HeadScanner: Sendable {
         }
         let kind = HTTP1Tables.kind(raw, start, nameEnd)
         // Each line exactly `name: value`: the block of them can be copied whole.
-        if head.fields.isEmpty && trailerMode == false { head.fieldBlock = start..<start }
-        if valueStart != nameEnd + 2 || raw[nameEnd + 1] != .space { head.fieldBlock = nil }
+        if head.fields.isEmpty && !trailerMode { head.fieldBlockStart = Int32(start) }
+        if valueStart != nameEnd + 2 || raw[nameEnd + 1] != .space { head.fieldBlockStart = -1 }
         // The value keeps trailing whitespace, as NIO's does; what the proxy reads of it is trimmed.
         let field = HTTP1Head.Field(
             nameStart: Int32(start), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(end), kind: kind)

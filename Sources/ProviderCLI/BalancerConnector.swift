@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import AutoscalerClient
 import HAProxyRuntime
 
 /// The balancer a URL names, for `scheduler --balancer`, `scale-up --register` and

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import AutoscalerAPI
+import AutoscalerClient
 import InstanceProviders
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import AutoscalerClient
 import InstanceProviders
 import ClientSimulator
 import Foundation

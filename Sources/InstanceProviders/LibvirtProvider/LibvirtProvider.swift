@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import AutoscalerClient
 import Foundation
 import BlockingIO
 import Libvirt

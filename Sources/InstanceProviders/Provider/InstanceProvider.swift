@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import AutoscalerClient
 /// Makes, lists and removes web server instances: libvirt VMs or local processes.
 ///
 /// Implementations are safe to call from several tasks; blocking work runs off the cooperative pool.

@@ -1,5 +1,6 @@
 import APISupport
 import AutoscalerAPI
+import AutoscalerClient
 import Foundation
 import FuzzSupport
 import Hummingbird

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AutoscalerAPI
 import Foundation
 import NIOCore
 import NIOFoundationCompat
