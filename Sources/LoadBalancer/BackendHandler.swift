@@ -15,6 +15,29 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     var decoder = HTTP1Decoder(kind: .response)
     /// Bytes of a response part that has not arrived whole.
     private var unread: ByteBuffer?
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Writes request bytes from this handler's place in the pipeline (the proxy's writes need
+    /// not walk it from the tail).
+    func write(_ buffer: ByteBuffer) {
+        if let context {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        } else {
+            connection?.channel.write(buffer, promise: nil)
+        }
+    }
+
+    func flush() {
+        if let context { context.flush() } else { connection?.channel.flush() }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)

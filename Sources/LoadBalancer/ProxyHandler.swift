@@ -20,7 +20,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     let context: ProxyContext
     let connections: BackendConnectionPool
-    let limits: RequestLimitsHandler
+    /// The connection's time limits (slowloris, idle).
+    let limits: RequestLimits
     var encoder = ProxyResponseEncoder()
     var machine = ProxyStateMachine()
     var channelContext: ChannelHandlerContext?
@@ -40,27 +41,35 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// How many queued parts make the proxy stop reading the client until it catches up.
     private static let queueLimit = 256
 
-    init(context: ProxyContext, connections: BackendConnectionPool, limits: RequestLimitsHandler) {
+    init(context: ProxyContext, connections: BackendConnectionPool) {
         self.context = context
         self.connections = connections
-        self.limits = limits
+        self.limits = RequestLimits(configuration: context.configuration)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         channelContext = context
+        limits.attach(context)
         responseTimer.fire = { [weak self] in self?.responseTimerFired() }
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
         forwardingSuffix = context.channel.allocator.buffer(string: "X-Forwarded-For: \(clientAddress)\r\nX-Forwarded-Proto: http\r\n\r\n")
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        limits.detach()
         responseTimer.cancel()
         channelContext = nil
     }
 
     // MARK: Client side
 
+    func channelActive(context: ChannelHandlerContext) {
+        limits.channelActive()
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        limits.bytesReceived()
         guard !decodeFailed else { return }
         var buffer = unwrapInboundIn(data)
         if var earlier = unread {
@@ -112,7 +121,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         case .forward(let part, let connection, let flush):
             send(part, on: connection, chunked: machine.exchange?.chunked ?? false)
-            if flush { connection.channel.flush() }
+            if flush { connection.handler.flush() }
         case .fail(let failure):
             perform(failure)
         }
@@ -120,15 +129,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes a request body part to a backend, chunk-framed when the request is chunked.
     func send(_ part: HTTPClientRequestPart, on connection: BackendConnection, chunked: Bool) {
-        let channel = connection.channel
+        let handler = connection.handler
+        let allocator = connection.channel.allocator
         switch part {
         case .head:
             preconditionFailure("heads go as bytes")
         case .body(let body):
             guard case .byteBuffer(let buffer) = body else { preconditionFailure("the decoder gives buffers") }
-            ChunkedFraming.writeBody(buffer, chunked: chunked, allocator: channel.allocator, promise: nil) { channel.write($0, promise: $1) }
+            ChunkedFraming.writeBody(buffer, chunked: chunked, allocator: allocator, promise: nil) { buffer, _ in handler.write(buffer) }
         case .end(let trailers):
-            ChunkedFraming.writeEnd(trailers, chunked: chunked, allocator: channel.allocator, promise: nil) { channel.write($0, promise: $1) }
+            ChunkedFraming.writeEnd(trailers, chunked: chunked, allocator: allocator, promise: nil) { buffer, _ in handler.write(buffer) }
         }
     }
 
@@ -144,7 +154,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             handle(part, context: context)
         }
         if wasFull && queued.count < Self.queueLimit { _ = context.channel.setOption(.autoRead, value: true) }
-        machine.exchange?.connection?.channel.flush()
+        machine.exchange?.connection?.handler.flush()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -156,7 +166,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        machine.exchange?.connection?.channel.flush()
+        machine.exchange?.connection?.handler.flush()
         context.fireChannelReadComplete()
     }
 
@@ -167,6 +177,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        limits.detach()
         if let (exchange, connection) = machine.clientClosed() {
             // The client went away mid-exchange: the backend connection is in an unknown state.
             finish(exchange)
@@ -266,10 +277,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             connection.handler.decoder.respondingToHEAD = exchange.method == .HEAD
             let channel = connection.channel
             if let client = channelContext?.channel, !client.isWritable { _ = channel.setOption(.autoRead, value: false) }
-            channel.write(head, promise: nil)
-            if let suffix = exchange.headSuffix { channel.write(suffix, promise: nil) }
+            connection.handler.write(head)
+            if let suffix = exchange.headSuffix { connection.handler.write(suffix) }
             for part in parts { send(part, on: connection, chunked: exchange.chunked) }
-            channel.flush()
+            connection.handler.flush()
             restartResponseDeadline()
         }
     }

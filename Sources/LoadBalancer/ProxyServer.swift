@@ -54,15 +54,12 @@ package final class ProxyServer: Service {
         logger.info("proxy stopped")
     }
 
-    /// The handlers of one client connection, in order: time limits, proxy (which decodes its
-    /// requests and encodes its responses itself). Called on the channel's event loop.
+    /// The one handler of a client connection: the proxy, which keeps its time limits, decodes
+    /// its requests and encodes its responses itself. Called on the channel's event loop.
     package static func configureClientPipeline(
         _ channel: any Channel, context: ProxyContext, connections: BackendConnectionPool
     ) throws {
-        let sync = channel.pipeline.syncOperations
-        let limits = RequestLimitsHandler(configuration: context.configuration)
-        try sync.addHandler(limits)
-        try sync.addHandler(ProxyHandler(context: context, connections: connections, limits: limits))
+        try channel.pipeline.syncOperations.addHandler(ProxyHandler(context: context, connections: connections))
     }
 
     private func serve() async throws {

@@ -1,17 +1,14 @@
 import NIOCore
 
-/// Time limits on a client connection, in front of the HTTP decoder; confined to its event loop.
+/// Time limits on a client connection; confined to its event loop.
 ///
 /// - header timeout (slowloris): once the first byte of a request arrived, its whole head must
 ///   follow within the limit, else `408` and close;
 /// - idle timeout: a keep-alive connection with no request for that long is closed.
 ///
-/// ``ProxyHandler`` tells it when a head arrived and when a response ended.
-/// Inbound only, so that responses do not pass through it on their way out.
-final class RequestLimitsHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
+/// Part of ``ProxyHandler``, which tells it when bytes came, when a head arrived and when a
+/// response ended (a handler of its own was one more pipeline hop on every read).
+final class RequestLimits {
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var awaitingHead = true
@@ -24,36 +21,31 @@ final class RequestLimitsHandler: ChannelInboundHandler, RemovableChannelHandler
         idleTimeout = .nanoseconds(configuration.idleTimeout.nanoseconds)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    /// The proxy handler was added (`context` is its own).
+    func attach(_ context: ChannelHandlerContext) {
         self.context = context
         headerTimer.fire = { [weak self] in self?.headerTimerFired() }
         idleTimer.fire = { [weak self] in self?.idleTimerFired() }
         if context.channel.isActive { armIdle() }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    /// The proxy handler was removed, or the connection closed.
+    func detach() {
         headerTimer.cancel()
         idleTimer.cancel()
-        self.context = nil
+        context = nil
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    func channelActive() {
         armIdle()
-        context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    /// Bytes of a request came.
+    func bytesReceived() {
         if idleTimer.deadline != nil { idleTimer.clear() }
-        if awaitingHead && headerTimer.deadline == nil {
+        if awaitingHead && headerTimer.deadline == nil, let context {
             headerTimer.set(.now() + headerTimeout, on: context.eventLoop)
         }
-        context.fireChannelRead(data)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        headerTimer.cancel()
-        idleTimer.cancel()
-        context.fireChannelInactive()
     }
 
     /// A complete request head arrived.
