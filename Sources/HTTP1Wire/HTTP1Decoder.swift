@@ -46,10 +46,15 @@ public struct HTTP1Decoder: Sendable {
     public var respondingToHEAD = false
     private(set) var state = State.head
     private var scanner: HeadScanner
+    /// Bytes received and not decoded yet.
+    private var unread: ByteBuffer?
     /// A `101` came: the connection is not HTTP after its head.
     private var switchedProtocols = false
     /// The message being decoded keeps the connection open.
     private var keepAlive = true
+
+    /// Shared by every call that has no bytes (`ByteBuffer()` allocates).
+    private static let noBytes = ByteBuffer()
 
     /// Longest chunk-size line (with extensions) accepted.
     static let maxChunkLine = 4096
@@ -60,14 +65,30 @@ public struct HTTP1Decoder: Sendable {
         self.scanner = HeadScanner(kind: kind, maxBytes: maxHeadBytes)
     }
 
-    /// Between messages: no byte of the next one was taken yet.
-    public var isIdle: Bool {
-        if case .head = state { return !scanner.started }
-        return false
+    /// Takes a read's bytes; ``next()`` decodes them after what earlier reads left undecoded (a
+    /// part that had not arrived whole).
+    public mutating func receive(_ buffer: ByteBuffer) {
+        guard var earlier = unread else {
+            unread = buffer
+            return
+        }
+        var buffer = buffer
+        earlier.discardReadBytes()
+        earlier.writeBuffer(&buffer)
+        unread = earlier
+    }
+
+    /// The next event from the bytes received; nil when more bytes are needed.
+    public mutating func next() throws(HTTP1Error) -> Event? {
+        // No bytes can still mean an event: the end of a message without a body.
+        var buffer = unread ?? Self.noBytes
+        unread = nil
+        defer { if buffer.readableBytes > 0 { unread = buffer } }
+        return try decode(&buffer)
     }
 
     /// The next event from `buffer`, consuming what it used; nil when more bytes are needed.
-    public mutating func decode(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> Event? {
+    private mutating func decode(_ buffer: inout ByteBuffer) throws(HTTP1Error) -> Event? {
         while true {
             switch state {
             case .head:
@@ -78,7 +99,7 @@ public struct HTTP1Decoder: Sendable {
                 guard buffer.readableBytes > 0 else { return nil }
                 let scanned = buffer.withUnsafeReadableBytes { raw in Result { () throws(HTTP1Error) in try scanner.scan(raw) } }
                 guard let length = try scanned.get() else { return nil }
-                var head = try scanner.finish(bytes: buffer.readSlice(length: length)!)
+                var head = scanner.finish(bytes: buffer.readSlice(length: length)!)
                 scanner.reset()
                 state = try bodyState(after: head)
                 if case .untilClose = state { head.endsWithClose = true }
@@ -137,8 +158,10 @@ public struct HTTP1Decoder: Sendable {
     }
 
     /// The connection ended: the end of a body delimited by the close, nil between messages, or
-    /// ``HTTP1Error/truncated`` inside one. `buffered`: bytes were left undecoded.
-    public mutating func finish(buffered: Bool) throws(HTTP1Error) -> Event? {
+    /// ``HTTP1Error/truncated`` inside one (bytes left undecoded count as one begun).
+    public mutating func finish() throws(HTTP1Error) -> Event? {
+        let buffered = unread != nil
+        unread = nil
         switch state {
         case .untilClose:
             state = .head

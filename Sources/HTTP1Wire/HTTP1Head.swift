@@ -9,7 +9,7 @@ import NIOHTTP1
 public struct HTTP1Head: Sendable {
     /// One field line: where its name and value (without surrounding whitespace) are in ``bytes``.
     public struct Field: Sendable {
-        public enum Kind: UInt8, Sendable {
+        public enum Kind: UInt8, Sendable, CaseIterable {
             case other, host, contentLength, transferEncoding, connection, keepAlive, te, trailer, upgrade
             case proxyConnection, proxyAuthorization, xForwardedFor, xForwardedProto
 
@@ -75,11 +75,10 @@ public struct HTTP1Head: Sendable {
     public func contains(_ kind: Field.Kind) -> Bool { kinds & (1 << kind.rawValue) != 0 }
 
     /// Any hop-by-hop field is present.
-    public var hasHopByHop: Bool {
-        let mask: UInt32 = [Field.Kind.transferEncoding, .connection, .keepAlive, .te, .trailer, .upgrade, .proxyConnection, .proxyAuthorization]
-            .reduce(0) { $0 | 1 << $1.rawValue }
-        return kinds & mask != 0
-    }
+    public var hasHopByHop: Bool { kinds & Self.hopByHopKinds != 0 }
+
+    /// ``kinds`` bits of the hop-by-hop fields, made once from ``Field/Kind/isHopByHop``.
+    private static let hopByHopKinds: UInt32 = Field.Kind.allCases.filter(\.isHopByHop).reduce(0) { $0 | 1 << $1.rawValue }
 
     /// The connection stays open after this message (RFC 9112 9.3), as NIO's `isKeepAlive` says.
     public var isKeepAlive: Bool {
@@ -100,12 +99,6 @@ public struct HTTP1Head: Sendable {
 
     public func name(of field: Field) -> String { string(Int(field.nameStart)..<Int(field.nameEnd)) }
     public func value(of field: Field) -> String { string(Int(field.valueStart)..<Int(field.valueEnd)) }
-
-    /// The first field of `kind`'s value.
-    public func first(_ kind: Field.Kind) -> String? {
-        guard contains(kind), let field = fields.first(where: { $0.kind == kind }) else { return nil }
-        return value(of: field)
-    }
 
     /// The fields as NIO's `HTTPHeaders` (an allocation per name and value: for tests and rare paths).
     public var headers: HTTPHeaders {

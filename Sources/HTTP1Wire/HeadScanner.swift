@@ -80,7 +80,7 @@ struct HeadScanner: Sendable {
     }
 
     /// The head, once ``scan(_:)`` found its end; `bytes` is exactly its bytes.
-    func finish(bytes: ByteBuffer) throws(HTTP1Error) -> HTTP1Head {
+    func finish(bytes: ByteBuffer) -> HTTP1Head {
         var head = self.head
         head.bytes = bytes
         return head

@@ -13,8 +13,6 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     weak var connection: BackendConnection?
     /// Told by the proxy, before each request, whether it is a `HEAD` (its answer has no body).
     var decoder = HTTP1Decoder(kind: .response)
-    /// Bytes of a response part that has not arrived whole.
-    private var unread: ByteBuffer?
     private var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -40,16 +38,11 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var earlier = unread {
-            unread = nil
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-        }
+        decoder.receive(unwrapInboundIn(data))
         while true {
             let event: HTTP1Decoder.Event?
             do {
-                event = try decoder.decode(&buffer)
+                event = try decoder.next()
             } catch {
                 // Not HTTP, or broken framing: the exchange fails when the close arrives.
                 delegate?.backendErrored()
@@ -64,10 +57,6 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             delegate.backendRead(event)
         }
-        if buffer.readableBytes > 0 {
-            buffer.discardReadBytes()
-            unread = buffer
-        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -81,11 +70,10 @@ final class BackendHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The close ends a body that ends with it; inside any other, the answer was cut short.
         do {
-            if let event = try decoder.finish(buffered: unread != nil) { delegate?.backendRead(event) }
+            if let event = try decoder.finish() { delegate?.backendRead(event) }
         } catch {
             delegate?.backendErrored()
         }
-        unread = nil
         if let connection, connection.isIdle { connection.pool.forget(connection) }
         delegate?.backendClosed()
         delegate = nil

@@ -12,6 +12,8 @@ import NIOPosix
 enum HealthProbe {
     /// The status, or nil when nothing answered within `timeout` (refused, reset, not HTTP).
     static func status(_ endpoint: Endpoint, path: String, timeout: TimeAmount, on loop: any EventLoop) -> EventLoopFuture<UInt?> {
+        // Completed by whichever comes first (an answer, a close, an error, the time-out): NIO
+        // ignores the later completions.
         let promise = loop.makePromise(of: UInt?.self)
         let request = "GET \(path) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: autoscaler-probe\r\nConnection: close\r\n\r\n"
         let deadline = loop.scheduleTask(in: timeout) { promise.succeed(nil) }
@@ -43,27 +45,20 @@ enum HealthProbe {
 
         let promise: EventLoopPromise<UInt?>
         var decoder = HTTP1Decoder(kind: .response)
-        var unread: ByteBuffer?
 
         init(promise: EventLoopPromise<UInt?>) {
             self.promise = promise
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            var buffer = unwrapInboundIn(data)
-            if var earlier = unread {
-                unread = nil
-                earlier.writeBuffer(&buffer)
-                buffer = earlier
-            }
+            decoder.receive(unwrapInboundIn(data))
             do {
-                while let event = try decoder.decode(&buffer) {
+                while let event = try decoder.next() {
                     if case .head(let head) = event, !head.isInterim {
                         promise.succeed(UInt(head.status))
                         return
                     }
                 }
-                if buffer.readableBytes > 0 { unread = buffer }
             } catch {
                 promise.succeed(nil)
             }

@@ -32,8 +32,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The backend response deadline of the exchange in progress.
     var responseTimer = DeadlineTimer()
     var decoder = HTTP1Decoder(kind: .request)
-    /// Bytes of a request part that has not arrived whole.
-    private var unread: ByteBuffer?
     /// The decoder refused the client's bytes: nothing more is decoded.
     private var decodeFailed = false
     /// Parts of requests that arrived while an earlier one was still being answered.
@@ -71,16 +69,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         limits.bytesReceived()
         guard !decodeFailed else { return }
-        var buffer = unwrapInboundIn(data)
-        if var earlier = unread {
-            unread = nil
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-        }
+        decoder.receive(unwrapInboundIn(data))
         while !decodeFailed {
             let event: HTTP1Decoder.Event?
             do {
-                event = try decoder.decode(&buffer)
+                event = try decoder.next()
             } catch {
                 decodeFailed = true
                 clientError(isParseError: true, message: "malformed request: \(error)", context: context)
@@ -88,10 +81,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             guard let event else { break }
             receive(event, context: context)
-        }
-        if buffer.readableBytes > 0 {
-            buffer.discardReadBytes()
-            unread = buffer
         }
     }
 

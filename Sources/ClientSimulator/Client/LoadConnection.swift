@@ -14,7 +14,6 @@ final class LoadConnection: ChannelInboundHandler {
     var due: NIODeadline?
     private var context: ChannelHandlerContext?
     private var decoder = HTTP1Decoder(kind: .response)
-    private var unread: ByteBuffer?
     private var status = 0
     private var instance: String?
     private var keepAlive = true
@@ -43,14 +42,9 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var earlier = unread {
-            unread = nil
-            earlier.writeBuffer(&buffer)
-            buffer = earlier
-        }
+        decoder.receive(unwrapInboundIn(data))
         do {
-            while let event = try decoder.decode(&buffer) {
+            while let event = try decoder.next() {
                 switch event {
                 case .head(let head):
                     guard !head.isInterim else { continue }
@@ -71,10 +65,6 @@ final class LoadConnection: ChannelInboundHandler {
                     client.completed(self, error: error, instance: instance, due: due, reusable: keepAlive && context.channel.isActive)
                 }
             }
-            if buffer.readableBytes > 0 {
-                buffer.discardReadBytes()
-                unread = buffer
-            }
         } catch {
             fail(.other, context: context)
         }
@@ -82,7 +72,7 @@ final class LoadConnection: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         // A body that ends with the close ends its request well.
-        if due != nil, let event = try? decoder.finish(buffered: unread != nil), case .end = event, let due {
+        if due != nil, let event = try? decoder.finish(), case .end = event, let due {
             self.due = nil
             let error: ErrorKind? = status >= 500 ? .http5xx : status >= 400 ? .http4xx : nil
             client.completed(self, error: error, instance: instance, due: due, reusable: false)
