@@ -1,4 +1,5 @@
 import HTTP1Wire
+import NIOCore
 import TestSupport
 import Testing
 
@@ -184,5 +185,38 @@ struct HTTP1DecoderDifferentialTests {
             let disagreement = HTTP1Differential.disagreement(Array(response.utf8), kind: .response, piece: piece)
             #expect(disagreement == nil, "\(response.prefix(120).debugDescription) in pieces of \(piece):\n\(disagreement ?? "")")
         }
+    }
+}
+
+/// RFC 9112's refusals, each for its own reason (the differential test sees only that both
+/// decoders refuse; a refusal for another reason would hide a missing check).
+@Suite("HTTP/1 decoder refusals")
+struct HTTP1DecoderRefusalTests {
+    static let cases: [(String, HTTP1Decoder.Kind, HTTP1Error)] = [
+        ("GET / HTTP/1.1\r\nX-Fold: a\r\n b\r\n\r\n", .request, .obsoleteLineFolding),
+        ("GET / HTTP/1.1\r\nHost : x\r\n\r\n", .request, .invalidHeaderName),
+        ("GET / HTTP/1.1\r\nX-A: b\rX-B: c\r\n\r\n", .request, .invalidHeaderValue),
+        ("GET / HTTP/1.1\r\nHost: x\n\r\n", .request, .invalidLineEnding),
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", .request, .conflictingFraming),
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .request, .conflictingFraming),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", .request, .invalidTransferEncoding),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", .request, .invalidChunkSize),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc", .request, .invalidChunkEnd),
+        ("GET / HTTP/1.1\r\nX: \(String(repeating: "a", count: 90_000))\r\n\r\n", .request, .headTooLarge),
+        ("HTTP/1.1 200 OK\r\rContent-Length: 0\r\n\r\n", .response, .invalidLineEnding),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func eachRefusalHasItsReason(index: Int) {
+        let (message, kind, expected) = Self.cases[index]
+        var decoder = HTTP1Decoder(kind: kind)
+        decoder.receive(ByteBuffer(string: message))
+        var refusal: HTTP1Error?
+        do {
+            while try decoder.next() != nil {}
+        } catch {
+            refusal = error
+        }
+        #expect(refusal == expected, "\(message.prefix(60).debugDescription)")
     }
 }

@@ -168,4 +168,14 @@ struct ProxyStateMachineTests {
         #expect(try proxy.received() == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\n\r\nhello")
         #expect(proxy.clientClosed)
     }
+
+    @Test func anHTTP10AnswerReachesAnHTTP11ClientAsHTTP11() throws {
+        // The client's version, not the backend's: the head cannot go through as received.
+        let proxy = try InMemoryProxy()
+        let backend = try proxy.pooledConnection(to: "web_vm1")
+        try proxy.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        _ = try proxy.forwarded(on: backend)
+        try proxy.answer(on: backend, "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        #expect(try proxy.received() == Self.ok)
+    }
 }

@@ -37,6 +37,17 @@ public enum HTTP1Differential {
         public var upgradedAt: Int?
 
         public var description: String { "\(refused ? "refused" : "accepted") after \(messages)" }
+
+        /// Body bytes of the last message, from either decoder.
+        mutating func appendBody(_ buffer: ByteBuffer) {
+            messages[messages.count - 1].body += buffer.readableBytesView
+        }
+
+        /// The last message ended, with these trailers.
+        mutating func end(_ trailers: HTTPHeaders?) {
+            messages[messages.count - 1].trailers = trailers.map { $0.map { "\($0.name): \($0.value)" } }
+            messages[messages.count - 1].ended = true
+        }
     }
 
     /// What NIOHTTP1's decoder makes of `bytes`, given whole, then the connection's end.
@@ -83,11 +94,10 @@ public enum HTTP1Differential {
                         outcome.upgraded = true
                         outcome.upgradedAt = outcome.messages.count - 1
                     }
-                case .body(var buffer):
-                    outcome.messages[outcome.messages.count - 1].body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .body(let buffer):
+                    outcome.appendBody(buffer)
                 case .end(let trailers):
-                    outcome.messages[outcome.messages.count - 1].trailers = trailers.map { $0.map { "\($0.name): \($0.value)" } }
-                    outcome.messages[outcome.messages.count - 1].ended = true
+                    outcome.end(trailers)
                 }
             }
         case .response:
@@ -104,11 +114,10 @@ public enum HTTP1Differential {
                         outcome.upgraded = true
                         outcome.upgradedAt = outcome.messages.count - 1
                     }
-                case .body(var buffer):
-                    outcome.messages[outcome.messages.count - 1].body += buffer.readBytes(length: buffer.readableBytes) ?? []
+                case .body(let buffer):
+                    outcome.appendBody(buffer)
                 case .end(let trailers):
-                    outcome.messages[outcome.messages.count - 1].trailers = trailers.map { $0.map { "\($0.name): \($0.value)" } }
-                    outcome.messages[outcome.messages.count - 1].ended = true
+                    outcome.end(trailers)
                 }
             }
         }
@@ -118,19 +127,15 @@ public enum HTTP1Differential {
     public static func ours(_ bytes: [UInt8], kind: HTTP1Decoder.Kind, piece: Int = .max) -> Outcome {
         var decoder = HTTP1Decoder(kind: kind)
         var outcome = Outcome()
-        var buffer = ByteBuffer()
         var offset = 0
-        func drain() throws(HTTP1Error) {
-            while let event = try decoder.decode(&buffer) { record(event, kind: kind, into: &outcome) }
-        }
         do {
             while offset < bytes.count {
                 let end = min(bytes.count, offset + max(piece, 1))
-                buffer.writeBytes(bytes[offset..<end])
+                decoder.receive(ByteBuffer(bytes: bytes[offset..<end]))
                 offset = end
-                try drain()
+                while let event = try decoder.next() { record(event, kind: kind, into: &outcome) }
             }
-            if let event = try decoder.finish(buffered: buffer.readableBytes > 0) { record(event, kind: kind, into: &outcome) }
+            if let event = try decoder.finish() { record(event, kind: kind, into: &outcome) }
         } catch {
             outcome.refused = true
         }
@@ -151,11 +156,10 @@ public enum HTTP1Differential {
             message.headers = head.fields.map { "\(head.name(of: $0)): \(head.value(of: $0))" }
             message.keepAlive = head.isKeepAlive
             outcome.messages.append(message)
-        case .body(var buffer):
-            outcome.messages[outcome.messages.count - 1].body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .body(let buffer):
+            outcome.appendBody(buffer)
         case .end(let trailers):
-            outcome.messages[outcome.messages.count - 1].trailers = trailers.map { $0.map { "\($0.name): \($0.value)" } }
-            outcome.messages[outcome.messages.count - 1].ended = true
+            outcome.end(trailers)
         }
     }
 
