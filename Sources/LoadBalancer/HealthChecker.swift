@@ -59,22 +59,19 @@ final class HealthChecker: Service {
         guard !backends.isEmpty else { return }
         let step = TimeAmount.nanoseconds(configuration.interval.nanoseconds / Int64(backends.count))
         for (index, backend) in backends.enumerated() {
-            group.next().scheduleTask(in: step * Int64(index)) { self.start(backend) }
+            // The check runs on the loop its timer fires on: no hop to another.
+            let loop = group.next()
+            loop.scheduleTask(in: step * Int64(index)) { _ = self.startCheck(backend, on: loop) }
         }
     }
 
     /// Checks one backend now and waits for the result (a new backend's first check).
     func check(_ backend: Backend) async {
-        _ = try? await startCheck(backend).get()
+        _ = try? await startCheck(backend, on: group.next()).get()
     }
 
-    private func start(_ backend: Backend) {
-        _ = startCheck(backend)
-    }
-
-    /// Checks one backend on an event loop and records the result; logs changes of health.
-    private func startCheck(_ backend: Backend) -> EventLoopFuture<Void> {
-        let loop = group.next()
+    /// Checks one backend on `loop` and records the result; logs changes of health.
+    private func startCheck(_ backend: Backend, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let timeout = TimeAmount.nanoseconds(configuration.timeout.nanoseconds)
         let knownPath = backend.checkPath.withLock { $0 }
         return HealthProbe.status(backend.endpoint, path: knownPath ?? configuration.path, timeout: timeout, on: loop)
