@@ -48,7 +48,8 @@ public final class ClientSimulator: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.reportStatus(start: start) }
-                try? await loop.flatSubmit { self.sendAll(on: loop) }.get()
+                let address = await self.resolveTarget()
+                try? await loop.flatSubmit { self.sendAll(on: loop, address: address) }.get()
                 let elapsed = (ContinuousClock.now - start).seconds
                 let stoppedEarly = self.stopping.load(ordering: .relaxed)
                 self.sendingSeconds.withLock { $0 = stoppedEarly ? elapsed : (self.configuration.duration ?? elapsed) }
@@ -62,11 +63,11 @@ public final class ClientSimulator: Service, Sendable {
 
     /// The open loop on `loop`: every request at its due time (or skipped at the cap), then the
     /// wait for those in flight; the connections close at the end.
-    private func sendAll(on loop: any EventLoop) -> EventLoopFuture<Void> {
+    private func sendAll(on loop: any EventLoop, address: SocketAddress?) -> EventLoopFuture<Void> {
         var path = configuration.target.path
         if let work = configuration.workMilliseconds { path += (path.contains("?") ? "&" : "?") + "work=\(work)" }
         let client = LoadClient(
-            loop: loop, host: configuration.target.host, port: configuration.target.port, path: path,
+            loop: loop, host: configuration.target.host, port: configuration.target.port, address: address, path: path,
             timeout: .nanoseconds(Int64(configuration.timeout * 1_000_000_000)), concurrency: configuration.concurrency
         ) { [recorder] error, instance, latency in
             if let error { self.logFirst(error) }
@@ -78,6 +79,14 @@ public final class ClientSimulator: Service, Sendable {
             client: client, arrivals: arrivals, start: .now(), isStopping: { self.stopping.load(ordering: .relaxed) }
         ) { [recorder] sent in recorder.scheduledRequest(sent: sent) }
         return openLoop.run().assumeIsolated().map { client.close() }.nonisolated()
+    }
+
+    /// The target's address, resolved once off the event loops; nil when it does not resolve (the
+    /// connections then try and fail one by one, and the report counts them).
+    private func resolveTarget() async -> SocketAddress? {
+        let (host, port) = (configuration.target.host, configuration.target.port)
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
+        return try? await NIOThreadPool.singleton.runIfActive { try SocketAddress.makeAddressResolvingHost(host, port: port) }
     }
 
     private let loggedKinds = Mutex<Set<ErrorKind>>([])

@@ -19,6 +19,9 @@ final class LoadClient {
     let loop: any EventLoop
     let host: String
     let port: Int
+    /// The server's address, resolved once before the run (as wrk does); nil when that failed,
+    /// and each connection then resolves `host` itself (and fails alike, counted as errors).
+    let address: SocketAddress?
     let request: ByteBuffer
     let timeout: TimeAmount
     let concurrency: Int
@@ -38,10 +41,14 @@ final class LoadClient {
     /// Completed once nothing is in flight, when asked for by ``drained()``.
     private var whenDrained: EventLoopPromise<Void>?
 
-    init(loop: any EventLoop, host: String, port: Int, path: String, timeout: TimeAmount, concurrency: Int, record: @escaping Record) {
+    init(
+        loop: any EventLoop, host: String, port: Int, address: SocketAddress?, path: String, timeout: TimeAmount, concurrency: Int,
+        record: @escaping Record
+    ) {
         self.loop = loop
         self.host = host
         self.port = port
+        self.address = address
         let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         request = ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(authority)\r\nUser-Agent: clientsim\r\n\r\n")
         self.timeout = timeout
@@ -105,13 +112,15 @@ final class LoadClient {
         connections[ObjectIdentifier(connection)] = connection
         connection.pending = due
         let bound = NIOLoopBound(connection, eventLoop: loop)
-        ClientBootstrap(group: loop)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(bound.value) }
             }
-            .connect(host: host, port: port)
+        // By address: connecting by name resolves it again for each connection, on a dispatch
+        // thread that takes the loop's core, through a happy-eyeballs race.
+        (address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: port))
             .assumeIsolated()
             .whenComplete { [self] result in
                 connecting -= 1
