@@ -1,4 +1,5 @@
 import AutoscalerAPI
+import NIOCore
 import Synchronization
 
 /// One server in the pool, shared by every event loop: its address, state and counters.
@@ -8,6 +9,11 @@ import Synchronization
 public final class Backend: Sendable {
     public let name: String
     public let endpoint: Endpoint
+    /// The endpoint's address when its host is an IP address: connections go straight to it. A
+    /// name is resolved for each connection, so that a changed record is followed (by name,
+    /// NIO resolves on a dispatch thread and races IPv4 against IPv6: with 1,000 backends,
+    /// their health checks alone woke the loop 1,000 times a second).
+    let address: SocketAddress?
     let requests = Atomic<Int>(0)
     let failures = Atomic<Int>(0)
     let inFlight = Atomic<Int>(0)
@@ -31,6 +37,7 @@ public final class Backend: Sendable {
     init(name: String, endpoint: Endpoint, healthy: Bool) {
         self.name = name
         self.endpoint = endpoint
+        self.address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port)
         self.status = Mutex(Status(state: .active, healthy: healthy, awaitingFirstCheck: !healthy))
         eligible.store(healthy, ordering: .relaxed)
     }

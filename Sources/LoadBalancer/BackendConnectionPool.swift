@@ -49,7 +49,7 @@ package final class BackendConnectionPool {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try Self.configureBackendPipeline(channel, handler: handler) }
             }
-            .connect(host: backend.endpoint.host, port: backend.endpoint.port)
+            .connect(to: backend)
             .map { channel in BackendConnection(channel: channel, handler: handler, backend: backend, pool: self) }
     }
 

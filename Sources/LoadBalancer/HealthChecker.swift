@@ -74,11 +74,11 @@ final class HealthChecker: Service {
     private func startCheck(_ backend: Backend, on loop: any EventLoop) -> EventLoopFuture<Void> {
         let timeout = TimeAmount.nanoseconds(configuration.timeout.nanoseconds)
         let knownPath = backend.checkPath.withLock { $0 }
-        return HealthProbe.status(backend.endpoint, path: knownPath ?? configuration.path, timeout: timeout, on: loop)
+        return HealthProbe.status(backend, path: knownPath ?? configuration.path, timeout: timeout, on: loop)
             .flatMap { status -> EventLoopFuture<UInt?> in
                 guard status == 404, knownPath == nil else { return loop.makeSucceededFuture(status) }
                 // No /healthz: the original's VMs serve only `/`; check that from now on.
-                return HealthProbe.status(backend.endpoint, path: "/", timeout: timeout, on: loop).map { status in
+                return HealthProbe.status(backend, path: "/", timeout: timeout, on: loop).map { status in
                     if let status, status < 500 { backend.checkPath.withLock { $0 = "/" } }
                     return status
                 }

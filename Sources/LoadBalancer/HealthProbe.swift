@@ -11,11 +11,11 @@ import NIOPosix
 /// latency (p99 8.8–12.3 ms against HAProxy's 2.5 ms).
 enum HealthProbe {
     /// The status, or nil when nothing answered within `timeout` (refused, reset, not HTTP).
-    static func status(_ endpoint: Endpoint, path: String, timeout: TimeAmount, on loop: any EventLoop) -> EventLoopFuture<UInt?> {
+    static func status(_ backend: Backend, path: String, timeout: TimeAmount, on loop: any EventLoop) -> EventLoopFuture<UInt?> {
         // Completed by whichever comes first (an answer, a close, an error, the time-out): NIO
         // ignores the later completions.
         let promise = loop.makePromise(of: UInt?.self)
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(endpoint)\r\nUser-Agent: autoscaler-probe\r\nConnection: close\r\n\r\n"
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(backend.endpoint)\r\nUser-Agent: autoscaler-probe\r\nConnection: close\r\n\r\n"
         let deadline = loop.scheduleTask(in: timeout) { promise.succeed(nil) }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
         ClientBootstrap(group: loop)
@@ -25,7 +25,7 @@ enum HealthProbe {
                     try channel.pipeline.syncOperations.addHandler(ProbeHandler(promise: promise))
                 }
             }
-            .connect(host: endpoint.host, port: endpoint.port)
+            .connect(to: backend)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
