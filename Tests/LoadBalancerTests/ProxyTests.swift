@@ -23,6 +23,26 @@ struct ProxyTests {
         }
     }
 
+    /// Backends given by IP address are connected to by address; by name, each connection
+    /// resolves the name: both must carry traffic and pass checks.
+    @Test func backendsByNameAndByAddressBothServe() async throws {
+        try await BalancerHarness.with(
+            backends: 2,
+            configure: { configuration in
+                let (name, endpoint) = configuration.backends[1]
+                configuration.backends[1] = (name, Endpoint(host: "localhost", port: endpoint.port))
+            }
+        ) { lb in
+            var counts: [String: Int] = [:]
+            for _ in 0..<10 { counts[try await lb.request().instance ?? "?", default: 0] += 1 }
+            #expect(counts == ["web_vm1": 5, "web_vm2": 5])
+            try await Task.sleep(for: .milliseconds(500))  // a few checks (every 200 ms here)
+            let stats = try await lb.stats()
+            #expect(stats.backends.map(\.address) == ["\(lb.instances[0].endpoint!)", "localhost:\(lb.instances[1].endpoint!.port)"])
+            #expect(stats.backends.allSatisfy { $0.healthy && $0.failuresTotal == 0 })
+        }
+    }
+
     @Test func forwardsBodiesHeadersAndHTTP10() async throws {
         try await BalancerHarness.with(backends: 1) { lb in
             let post = try await lb.request("/", method: .POST, body: String(repeating: "y", count: 100_000))
