@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -315,7 +316,7 @@ let package = Package(
         .testTarget(
             name: "LoadBalancerTests",
             dependencies: [
-                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "TestSupport", "webserver", "scale-up", "scale-down",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "TestSupport", "webserver", "loadbalancer", "scale-up", "scale-down",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -15,14 +15,47 @@ public enum CommandEnvironment {
 
     /// The JSON config file at `path` (`--config`), or `empty` without one. Its keys are the
     /// commands' options in camelCase; the commands merge flag ?? file ?? default, flags winning.
-    /// A file that cannot be read or decoded is a usage error.
+    /// JSON5 is accepted, so the installed examples can carry comments. A file that cannot be
+    /// read or decoded is a usage error.
     public static func configFile<File: Decodable>(_ path: String?, empty: File) throws -> File {
         guard let path else { return empty }
+        return try decodeConfig(File.self, at: path)
+    }
+
+    /// Refuses a config file with a key that none of `files` (the empty `File` structs that read
+    /// parts of it) knows: a misspelt setting would otherwise be ignored without a word.
+    public static func checkConfigKeys(_ path: String?, files: [Any]) throws {
+        guard let path else { return }
+        let known = Set(files.flatMap { Mirror(reflecting: $0).children.compactMap(\.label) })
+        let unknown = try decodeConfig(TopLevelKeys.self, at: path).keys.filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw ValidationError("\(path): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    private static func decodeConfig<Value: Decodable>(_ type: Value.Type, at path: String) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
         do {
-            return try JSONDecoder().decode(File.self, from: data)
+            return try decoder.decode(Value.self, from: data)
         } catch {
             throw ValidationError("\(path) is not a valid config file: \(error)")
+        }
+    }
+
+    /// The keys of a JSON object, whatever their values.
+    private struct TopLevelKeys: Decodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        let keys: [String]
+
+        init(from decoder: any Decoder) throws {
+            keys = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)
         }
     }
 }

@@ -11,20 +11,27 @@ public final class BackendPool: Sendable {
     /// backends, measured by the `pick backend` microbenchmark).
     private final class Members: Sendable {
         let list: [Backend]
+        /// Here, not in a field of its own: a reload changes it, and the hot path already takes
+        /// this object under the lock.
+        let algorithm: BalanceAlgorithm
 
-        init(_ list: [Backend]) {
+        init(_ list: [Backend], algorithm: BalanceAlgorithm) {
             self.list = list
+            self.algorithm = algorithm
         }
     }
 
     private let members: Mutex<Members>
     private let cursor = Atomic<Int>(0)
     private let removalCount = Atomic<Int>(0)
-    let algorithm: BalanceAlgorithm
+    /// How a backend is picked.
+    public var algorithm: BalanceAlgorithm {
+        get { members.withLock { $0 }.algorithm }
+        set { members.withLock { $0 = Members($0.list, algorithm: newValue) } }
+    }
 
     public init(algorithm: BalanceAlgorithm = .roundrobin) {
-        self.algorithm = algorithm
-        self.members = Mutex(Members([]))
+        self.members = Mutex(Members([], algorithm: algorithm))
     }
 
     /// All backends, in the order they were added.
@@ -40,7 +47,7 @@ public final class BackendPool: Sendable {
     public func upsert(name: String, endpoint: Endpoint, healthy: Bool) -> (backend: Backend, changed: Bool) {
         members.withLock { members in
             var list = members.list
-            defer { members = Members(list) }
+            defer { members = Members(list, algorithm: members.algorithm) }
             if let index = list.firstIndex(where: { $0.name == name }) {
                 if list[index].endpoint == endpoint && list[index].state != .draining { return (list[index], false) }
                 let replacement = Backend(name: name, endpoint: endpoint, healthy: healthy)
@@ -55,7 +62,7 @@ public final class BackendPool: Sendable {
 
     /// Removes a backend from the list at once (after it has drained).
     func remove(_ backend: Backend) {
-        members.withLock { members in members = Members(members.list.filter { $0 !== backend }) }
+        members.withLock { members in members = Members(members.list.filter { $0 !== backend }, algorithm: members.algorithm) }
         removalCount.add(1, ordering: .relaxed)
     }
 
@@ -65,11 +72,12 @@ public final class BackendPool: Sendable {
     /// Picks a backend for a new request, skipping `excluded` (a backend that just failed it).
     package func pick(excluding excluded: Backend? = nil) -> Backend? {
         // Hot path: one short lock to take the array (no copy), no allocation, atomics only.
-        let list = members.withLock { $0 }.list
+        let current = members.withLock { $0 }
+        let list = current.list
         let count = list.count
         guard count > 0 else { return nil }
         func usable(_ backend: Backend) -> Bool { backend !== excluded && backend.isEligible }
-        switch algorithm {
+        switch current.algorithm {
         case .roundrobin:
             let turn = Int(UInt(bitPattern: cursor.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(count))
             for offset in 0..<count {

@@ -6,16 +6,17 @@ final class ConnectionLimiter: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
-    private let limit: Int
-    private let counters: ProxyContext.Counters
+    private let proxy: ProxyContext
+    private var counters: ProxyContext.Counters { proxy.counters }
 
-    init(limit: Int, counters: ProxyContext.Counters) {
-        self.limit = limit
-        self.counters = counters
+    init(context: ProxyContext) {
+        self.proxy = context
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
+        // Read at each connection: a reload may change it.
+        let limit = proxy.configuration.maxConnections
         let open = counters.connections.wrappingAdd(1, ordering: .relaxed).newValue
         child.closeFuture.whenComplete { [counters] _ in counters.connections.wrappingSubtract(1, ordering: .relaxed) }
         guard open <= limit else {

@@ -8,7 +8,8 @@ import Synchronization
 /// The load balancer: the proxy, its backend pool, health checks, drains and the admin API, as
 /// services to run in one `ServiceGroup`.
 public final class LoadBalancer: Sendable {
-    public let configuration: Configuration
+    /// The settings it runs with (a reload changes some of them).
+    public var configuration: Configuration { context.configuration }
     public let pool: BackendPool
     let context: ProxyContext
     let group: MultiThreadedEventLoopGroup
@@ -20,7 +21,6 @@ public final class LoadBalancer: Sendable {
     let adminPort = Mutex<Int?>(nil)
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "loadbalancer")) {
-        self.configuration = configuration
         self.logger = logger
         pool = BackendPool(algorithm: configuration.algorithm)
         for backend in configuration.backends {

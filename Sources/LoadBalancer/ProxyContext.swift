@@ -3,7 +3,13 @@ import Synchronization
 
 /// What every proxy connection shares: settings, the pool and the balancer-wide counters.
 package final class ProxyContext: Sendable {
-    let configuration: LoadBalancer.Configuration
+    private let _configuration: Mutex<LoadBalancer.Configuration>
+    /// The settings now. A connection takes them once, when it opens: a reload applies to the
+    /// connections opened after it, and none is dropped.
+    var configuration: LoadBalancer.Configuration {
+        get { _configuration.withLock { $0 } }
+        set { _configuration.withLock { $0 = newValue } }
+    }
     let pool: BackendPool
     let counters = Counters()
     let durations: RequestDurations
@@ -15,7 +21,7 @@ package final class ProxyContext: Sendable {
     }
 
     package init(configuration: LoadBalancer.Configuration, pool: BackendPool, durations: RequestDurations) {
-        self.configuration = configuration
+        self._configuration = Mutex(configuration)
         self.pool = pool
         self.durations = durations
     }

@@ -112,7 +112,7 @@ extension ProxyHandler {
             failed.backend.failures.add(1, ordering: .relaxed)
             if !failed.responseStarted {
                 _ = failed.backend.recordCheck(
-                    passed: false, rise: context.configuration.health.rise, fall: context.configuration.health.fall, immediate: true)
+                    passed: false, rise: configuration.health.rise, fall: configuration.health.fall, immediate: true)
             }
         }
         switch action {

@@ -19,6 +19,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = IOData
 
     let context: ProxyContext
+    /// The settings as the connection opened (a reload applies to later connections).
+    let configuration: LoadBalancer.Configuration
     let connections: BackendConnectionPool
     /// The connection's time limits (slowloris, idle).
     let limits: RequestLimits
@@ -41,8 +43,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     init(context: ProxyContext, connections: BackendConnectionPool) {
         self.context = context
+        let settings = context.configuration
+        self.configuration = settings
         self.connections = connections
-        self.limits = RequestLimits(configuration: context.configuration)
+        self.limits = RequestLimits(configuration: settings)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -98,7 +102,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             if machine.canBegin() { begin(head, context: context) }
         case .body(let buffer):
-            perform(machine.requestBody(buffer, maxBodyBytes: self.context.configuration.maxBodyBytes))
+            perform(machine.requestBody(buffer, maxBodyBytes: self.configuration.maxBodyBytes))
         case .end(let trailers):
             perform(machine.requestEnd(trailers))
         }
@@ -221,7 +225,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Why the proxy answers a request itself instead of forwarding it, if it does.
     private func refusal(of head: HTTP1Head) -> (HTTPResponseStatus, String)? {
-        let configuration = context.configuration
         if head.targetRange.count > configuration.maxRequestLineBytes {
             return (.uriTooLong, "request target longer than \(configuration.maxRequestLineBytes) bytes")
         }
@@ -276,7 +279,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func restartResponseDeadline() {
         guard let loop = channelContext?.eventLoop else { return }
-        responseTimer.set(.now() + .nanoseconds(context.configuration.responseTimeout.nanoseconds), on: loop)
+        responseTimer.set(.now() + .nanoseconds(configuration.responseTimeout.nanoseconds), on: loop)
     }
 
     private func responseTimerFired() {

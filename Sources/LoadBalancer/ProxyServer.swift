@@ -67,7 +67,7 @@ package final class ProxyServer: Service {
         let quiesce = ServerQuiescingHelper(group: group)
         let context = self.context
         let pools = self.pools
-        let limiter = ConnectionLimiter(limit: configuration.maxConnections, counters: context.counters)
+        let limiter = ConnectionLimiter(context: context)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

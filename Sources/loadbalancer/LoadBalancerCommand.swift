@@ -30,7 +30,12 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     @Option(help: "Port of the admin API (default 8081).") var adminPort: Int?
     @Option(help: "Token for mutating admin calls (default: $AUTOSCALER_TOKEN; required for a non-loopback admin address).")
     var token: String?
-    @Option(help: "JSON config file with any of: host, port, threads, balance, backends, adminHost, adminPort, adminToken.")
+    @Option(
+        help: """
+            JSON (or JSON5) config file with any of: host, port, threads, balance, backends, adminHost, adminPort, adminToken, \
+            checkInterval, healthChecks, failTimeout, responseTimeout, maxBodyBytes, maxConnections, logLevel. Flags win. \
+            SIGHUP re-reads it: backends, balance, limits and timeouts change without dropping a connection.
+            """)
     var config: String?
     @Option(help: "Seconds between active health checks (default 2).") var checkInterval: Double?
     @Flag(help: "Turn active health checks off.") var noHealthChecks = false
@@ -51,7 +56,7 @@ struct LoadBalancerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try makeConfiguration()
-        let logger = loggingOptions.bootstrap(label: "loadbalancer")
+        let logger = loggingOptions.bootstrap(label: "loadbalancer", fileLevel: try CommandEnvironment.configFile(config, empty: File()).logLevel)
         try await CommandFailure.reporting("loadbalancer", trappingSignals: false) {
             var configuration = configuration
             if configuration.adminToken == nil {
@@ -65,9 +70,11 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             if configuration.backends.isEmpty {
                 logger.info("no backends yet: add them with --backend or PUT /api/v1/backends/{name}")
             }
+            let reloader = HangupReloader { await reload(balancer, logger: logger) }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: balancer.services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: (balancer.services + [reloader]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
             do {
                 try await group.run()
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
@@ -78,7 +85,7 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         }
     }
 
-    /// The `--config` file: any of these keys, flags win.
+    /// The `--config` file: any of these keys, flags win; an unknown key is refused.
     struct File: Decodable {
         var host: String?
         var port: Int?
@@ -88,11 +95,48 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         var adminHost: String?
         var adminPort: Int?
         var adminToken: String?
+        var checkInterval: Double?
+        /// false is `--no-health-checks`.
+        var healthChecks: Bool?
+        var failTimeout: Double?
+        var responseTimeout: Double?
+        var maxBodyBytes: Int?
+        var maxConnections: Int?
+        var logLevel: Logger.Level?
+    }
+
+    /// SIGHUP: the flags and the config file merged again and applied; a file that does not parse
+    /// or check is refused with a log line, and the settings stay as they run.
+    func reload(_ balancer: LoadBalancer, logger: Logger) async {
+        var new: LoadBalancer.Configuration
+        do {
+            new = try makeConfiguration()
+        } catch {
+            logger.error("reload refused, the settings stay as they were: \(error)")
+            return
+        }
+        // The token made at start (none was given) is still the one to use.
+        if new.adminToken == nil { new.adminToken = balancer.configuration.adminToken }
+        let plan = await balancer.reload(new)
+        if plan.isEmpty {
+            logger.info("reloaded: nothing changed")
+            return
+        }
+        logger.info(
+            "reloaded",
+            metadata: [
+                "registered": "\(plan.register.map { "\($0.name)=\($0.endpoint)" })", "drained": "\(plan.drain)",
+                "applied": "\(plan.applied)",
+            ])
+        if !plan.needRestart.isEmpty {
+            logger.warning("changed in the config but kept until a restart: \(plan.needRestart.joined(separator: "; "))")
+        }
     }
 
     /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
     func makeConfiguration() throws -> LoadBalancer.Configuration {
         var result = LoadBalancer.Configuration()
+        try CommandEnvironment.checkConfigKeys(config, files: [File()])
         let file = try CommandEnvironment.configFile(config, empty: File())
         result.host = host ?? file.host ?? result.host
         result.port = port ?? file.port ?? result.port
@@ -120,12 +164,18 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             throw ValidationError(
                 "refusing to serve the admin API on \(result.adminHost) without a token; pass --token or set AUTOSCALER_TOKEN")
         }
-        if let checkInterval { result.health.interval = try .option(checkInterval, "check-interval") }
-        result.health.enabled = !noHealthChecks
-        if let failTimeout { result.health.failTimeout = try .option(failTimeout, "fail-timeout") }
-        if let responseTimeout { result.responseTimeout = try .option(responseTimeout, "response-timeout") }
-        if let maxBodyBytes { result.maxBodyBytes = maxBodyBytes }
-        if let maxConnections { result.maxConnections = maxConnections }
+        if let interval = checkInterval ?? file.checkInterval { result.health.interval = try .option(interval, "check-interval") }
+        result.health.enabled = noHealthChecks ? false : (file.healthChecks ?? true)
+        if let timeout = failTimeout ?? file.failTimeout { result.health.failTimeout = try .option(timeout, "fail-timeout") }
+        if let timeout = responseTimeout ?? file.responseTimeout { result.responseTimeout = try .option(timeout, "response-timeout") }
+        if let bytes = maxBodyBytes ?? file.maxBodyBytes {
+            guard bytes >= 0 else { throw ValidationError("maxBodyBytes must be ≥ 0") }
+            result.maxBodyBytes = bytes
+        }
+        if let count = maxConnections ?? file.maxConnections {
+            guard count >= 1 else { throw ValidationError("maxConnections must be ≥ 1") }
+            result.maxConnections = count
+        }
         return result
     }
 }
