@@ -24,7 +24,13 @@ public struct Serve: AsyncParsableCommand, Sendable {
     @OptionGroup var loggingOptions: LoggingOptions
     @OptionGroup var providerOptions: ProviderOptions
 
-    @Option(help: "JSON file with any of the options below by their camelCase names (flags win).") var config: String?
+    @Option(
+        help: """
+            JSON (or JSON5) file with any of the options below by their camelCase names, and logLevel (flags win; an unknown \
+            key is refused). SIGHUP re-reads it: the policy, its thresholds, bounds, steps, cooldowns and the interval \
+            change at the next tick, with an event saying what changed.
+            """)
+    var config: String?
     @OptionGroup var policyOptions: PolicyOptions
     @Option(help: "The balancer: our admin API (default http://127.0.0.1:8081), or HAProxy's Runtime API as haproxy:/path/to/admin.sock or haproxy://HOST:PORT.") var balancer: String?
     @Option(help: "Token for the balancer's admin API (default: $AUTOSCALER_TOKEN).") var balancerToken: String?
@@ -46,6 +52,7 @@ public struct Serve: AsyncParsableCommand, Sendable {
         var balancer, balancerToken, apiHost, token, history: String?
         var apiPort: Int?
         var startupTimeout, drainTimeout, replaceAfter, retentionDays, capacity, leadTime: Double?
+        var logLevel: Logger.Level?
     }
 
     public init() {}
@@ -57,7 +64,7 @@ public struct Serve: AsyncParsableCommand, Sendable {
 
     public func run() async throws {
         let (configuration, providerFile) = try checkedConfiguration()
-        let logger = loggingOptions.bootstrap(label: "scheduler")
+        let logger = loggingOptions.bootstrap(label: "scheduler", fileLevel: try CommandEnvironment.configFile(config, empty: File()).logLevel)
         try await CommandFailure.reporting("scheduler", trappingSignals: false) {
             let admin = try BalancerConnector.balancer(
                 url: configuration.balancerURL, token: configuration.balancerToken, haproxyBackend: providerOptions.haproxyBackend)
@@ -74,11 +81,32 @@ public struct Serve: AsyncParsableCommand, Sendable {
             logger.info("provider: \(provider.summary); history: \(settings.historyPath ?? "memory")")
             let scheduler = Scheduler(configuration: settings, provider: provider, balancer: admin, history: store, logger: logger)
             let api = SchedulerAPI(scheduler: scheduler)
+            let reloader = HangupReloader { reload(scheduler, logger: logger) }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: scheduler), .init(service: api.application)], gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                    services: [.init(service: scheduler), .init(service: api.application), .init(service: reloader)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+        }
+    }
+
+    /// SIGHUP: the flags and the config file merged again; the policy's settings applied (an
+    /// event says what changed). A file that does not parse or check is refused with a log line.
+    func reload(_ scheduler: Scheduler, logger: Logger) {
+        let new: Scheduler.Configuration
+        do {
+            (new, _) = try checkedConfiguration()
+        } catch {
+            logger.error("reload refused, the settings stay as they were: \(error)")
+            return
+        }
+        var comparable = new
+        // A token made at start (none given) is still the one in use.
+        if comparable.apiToken == nil { comparable.apiToken = scheduler.configuration.apiToken }
+        let (applied, needRestart) = scheduler.reload(comparable)
+        if applied.isEmpty { logger.info("reloaded: no policy setting changed") }
+        if !needRestart.isEmpty {
+            logger.warning("changed in the config but kept until a restart: \(needRestart.joined(separator: "; "))")
         }
     }
 
@@ -93,6 +121,8 @@ public struct Serve: AsyncParsableCommand, Sendable {
 
     /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
     func makeConfiguration() throws -> Scheduler.Configuration {
+        try CommandEnvironment.checkConfigKeys(
+            config, files: [File(), PolicyOptions.File(), WarmPoolOptions.File(), ProviderOptions.File()])
         let file = try CommandEnvironment.configFile(config, empty: File())
         var result = Scheduler.Configuration()
         let policyFile = try CommandEnvironment.configFile(config, empty: PolicyOptions.File())

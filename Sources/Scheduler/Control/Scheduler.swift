@@ -11,7 +11,9 @@ import Synchronization
 /// shutdown it stops deciding and lets a running action finish (a half-made instance is never
 /// left behind on purpose; one left by a crash is cleaned up by the next start).
 public final class Scheduler: Service, Sendable {
-    public let configuration: Configuration
+    let _configuration: Mutex<Configuration>
+    /// The settings it runs with (``reload(_:)`` changes the policy's).
+    public var configuration: Configuration { _configuration.withLock { $0 } }
     public let provider: any InstanceProvider
     public let balancer: any Balancer
     public let history: History
@@ -62,7 +64,7 @@ public final class Scheduler: Service, Sendable {
         configuration: Configuration, provider: any InstanceProvider, balancer: any Balancer, history: History,
         logger: Logger
     ) {
-        self.configuration = configuration
+        self._configuration = Mutex(configuration)
         self.provider = provider
         self.balancer = balancer
         self.history = history

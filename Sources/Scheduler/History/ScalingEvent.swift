@@ -34,6 +34,8 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
         case returnToPool = "return_to_pool"
         /// A libvirt host stopped answering, was given up, or answers again.
         case host
+        /// The settings were re-read (SIGHUP): what changed.
+        case reload
     }
 
     public var id: Int64?
