@@ -3,7 +3,7 @@
 # webserver) and a real-VM integration test: setup-libvirt.sh, scale-up clones a VM that answers
 # HTTP on its loopback port, scale-down removes it, the scheduler, the warm pool, two hosts, VMs
 # on a NAT network (in a network namespace), HAProxy as the data plane, the monitoring files against
-# a real Prometheus, nothing left behind; then each fuzz target for 30 s.
+# a real Prometheus, install and uninstall, nothing left behind; then each fuzz target for 30 s.
 #
 #   scripts/test.sh            everything (needs root for the libvirt part on a fresh machine)
 #   scripts/test.sh --no-vm    no VMs: the Swift tests, dashboard, demos, HAProxy, fuzzing
@@ -39,6 +39,8 @@ scripts/haproxy-check.sh "$(swift build --show-bin-path)"
 scripts/demo.sh --haproxy --fast --duration 35 --non-interactive --debug
 section "monitoring: the scrape config and every dashboard query against a real Prometheus"
 scripts/monitoring-check.sh "$(swift build --show-bin-path)"
+section "install.sh into a temporary prefix: the installed binaries with the installed configs, systemd-analyze verify, uninstall.sh"
+scripts/install-check.sh
 
 # Each fuzz target for 30 s, last: built in .build itself (only our modules are compiled again,
 # instrumented; the binaries above are not relinked), so CI does not build the dependencies twice.
