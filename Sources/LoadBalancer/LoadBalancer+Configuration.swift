@@ -31,8 +31,24 @@ extension LoadBalancer {
         public var maxConnections = 10_000
         public var maxIdlePerBackend = 1024
         public var shutdownGrace: Duration = .seconds(10)
+        /// TLS on the client port (`--tls-cert`, `--tls-key`); none by default.
+        public var tls: TLSFiles?
+        /// A plain-HTTP port answering 308 to the https URL (`--redirect-http`); none by default.
+        public var redirectHTTPPort: Int?
 
         public init() {}
+    }
+
+    /// The PEM files TLS is served with: the certificate (its chain may follow it) and the key.
+    /// Read at start and again on each reload.
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
     }
 
     /// Active health checks, as HAProxy does them; without them, a backend that failed a request

@@ -48,6 +48,7 @@ extension LoadBalancer.Configuration {
         ("healthChecks", { "\($0.health.enabled)" }), ("checkInterval", { "\($0.health.interval)" }),
         ("failTimeout", { "\($0.health.failTimeout)" }), ("connectTimeout", { "\($0.connectTimeout)" }),
         ("maxIdlePerBackend", { "\($0.maxIdlePerBackend)" }), ("shutdownGrace", { "\($0.shutdownGrace)" }),
+        ("tls", { $0.tls == nil ? "off" : "on" }), ("redirectHttp", { $0.redirectHTTPPort.map { "\($0)" } ?? "none" }),
     ]
 
     /// What going from these settings to `new` takes.
@@ -65,6 +66,11 @@ extension LoadBalancer.Configuration {
         }
         let kept = Set(new.backends.map(\.name))
         plan.drain = backends.map(\.name).filter { !kept.contains($0) }
+        // The certificate files are read again on every reload (a renewed certificate keeps its
+        // path), while TLS stays on: turning it on or off needs a restart.
+        if let files = new.tls, tls != nil {
+            plan.applied.append("tls: \(files.certificate) and \(files.key) read again")
+        }
         return plan
     }
 
@@ -73,19 +79,22 @@ extension LoadBalancer.Configuration {
         var result = self
         for (_, _, copy) in Self.reloadable { copy(&result, new) }
         result.backends = new.backends
+        if tls != nil, new.tls != nil { result.tls = new.tls }
         return result
     }
 }
 
 extension LoadBalancer {
     /// Applies `new` settings without dropping a connection (SIGHUP's path): the algorithm at
-    /// once, limits and timeouts for new connections, the config's backends registered or
-    /// drained. Returns what it did, and what needs a restart (left as it runs).
+    /// once, limits, timeouts and the TLS certificate for new connections, the config's backends
+    /// registered or drained. Returns what it did, and what needs a restart (left as it runs).
+    /// Throws, having changed nothing, when the TLS files do not make a context.
     @discardableResult
-    public func reload(_ new: Configuration) async -> ReloadPlan {
+    public func reload(_ new: Configuration) async throws -> ReloadPlan {
         let running = context.configuration
         let plan = running.reloadPlan(to: new)
         let applied = running.applying(new)
+        if let files = applied.tls { context.tlsContext = try Self.makeTLSContext(files) }
         context.configuration = applied
         pool.algorithm = applied.algorithm
         // Make before break: the new backends are registered (their first check awaited) before

@@ -17,6 +17,7 @@ public final class LoadBalancer: Sendable {
     let healthChecker: HealthChecker
     let drainer: Drainer
     let metrics: LoadBalancerMetrics
+    let redirect: RedirectServer?
     let logger: Logger
     let adminPort = Mutex<Int?>(nil)
 
@@ -32,12 +33,23 @@ public final class LoadBalancer: Sendable {
         proxy = ProxyServer(context: context, group: group, logger: logger)
         healthChecker = HealthChecker(configuration: configuration.health, pool: pool, group: group, logger: logger)
         drainer = Drainer(pool: pool, proxy: proxy, logger: logger)
+        if let port = configuration.redirectHTTPPort {
+            let proxy = proxy
+            redirect = RedirectServer(
+                host: configuration.host, port: port, httpsPort: { proxy.boundPort.withLock { $0 } }, group: group, logger: logger)
+        } else {
+            redirect = nil
+        }
     }
 
     /// Everything to run: proxy, health checks, drains, admin API.
     public var services: [any Service] {
         [proxy, healthChecker, drainer, MemoryTrimmer(pool: pool, logger: logger), AdminAPI(balancer: self).application]
+            + (redirect.map { [$0] } ?? [])
     }
+
+    /// The redirect port once listening (`--redirect-http`).
+    public var redirectPort: Int? { redirect?.boundPort.withLock { $0 } }
 
     /// The proxy's port once listening (useful with port 0).
     public var proxyPort: Int? { proxy.boundPort.withLock { $0 } }

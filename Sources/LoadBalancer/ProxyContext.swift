@@ -1,3 +1,4 @@
+import NIOSSL
 import Prometheus
 import Synchronization
 
@@ -11,6 +12,13 @@ package final class ProxyContext: Sendable {
         set { _configuration.withLock { $0 = newValue } }
     }
     let pool: BackendPool
+    private let _tlsContext = Mutex<NIOSSLContext?>(nil)
+    /// The TLS context new client connections get, when the proxy serves TLS: made at start,
+    /// replaced by a reload (connections keep the one they began with).
+    var tlsContext: NIOSSLContext? {
+        get { _tlsContext.withLock { $0 } }
+        set { _tlsContext.withLock { $0 = newValue } }
+    }
     let counters = Counters()
     let durations: RequestDurations
 

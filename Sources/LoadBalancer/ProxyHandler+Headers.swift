@@ -14,7 +14,7 @@ extension ProxyHandler {
     /// `suffix` is the connection's forwarding fields and blank line: when nothing else changes
     /// (the common case), the head goes as its received bytes plus `suffix`, without a copy.
     static func forwardedHead(
-        _ head: HTTP1Head, client: String, suffix: ByteBuffer, to backend: Backend, allocator: ByteBufferAllocator
+        _ head: HTTP1Head, client: String, scheme: String = "http", suffix: ByteBuffer, to backend: Backend, allocator: ByteBufferAllocator
     ) -> (head: ByteBuffer, suffix: ByteBuffer?) {
         if head.startLineIsCanonical, head.version == .http1_1, head.fieldBlock != nil, !head.hasHopByHop, head.contains(.host),
             !head.contains(.xForwardedFor), !head.contains(.xForwardedProto),
@@ -22,11 +22,13 @@ extension ProxyHandler {
         {
             return (head.bytesBeforeBlankLine, suffix)
         }
-        return (copiedHead(head, client: client, to: backend, allocator: allocator), nil)
+        return (copiedHead(head, client: client, scheme: scheme, to: backend, allocator: allocator), nil)
     }
 
     /// The forwarded head written out field by field, with the edits it needs.
-    private static func copiedHead(_ head: HTTP1Head, client: String, to backend: Backend, allocator: ByteBufferAllocator) -> ByteBuffer {
+    private static func copiedHead(
+        _ head: HTTP1Head, client: String, scheme: String, to backend: Backend, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
         let target: String? = head.bytes.getInteger(at: head.bytes.readerIndex + head.targetRange.lowerBound, as: UInt8.self) == UInt8(ascii: "/")
             ? nil : originForm(head.target)
         let method = head.method.rawValue
@@ -56,7 +58,9 @@ extension ProxyHandler {
             buffer.writeStaticString(", ")
         }
         buffer.writeString(client)
-        buffer.writeStaticString("\r\nX-Forwarded-Proto: http\r\n")
+        buffer.writeStaticString("\r\nX-Forwarded-Proto: ")
+        buffer.writeString(scheme)
+        buffer.writeStaticString("\r\n")
         if let host {
             buffer.writeStaticString("Host: ")
             buffer.writeString(host)

@@ -27,6 +27,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     var encoder = ProxyResponseEncoder()
     var machine = ProxyStateMachine()
     var channelContext: ChannelHandlerContext?
+    /// `X-Forwarded-Proto`: https when the proxy serves TLS.
+    var scheme: String { configuration.tls == nil ? "http" : "https" }
     /// The client's address for `X-Forwarded-For`, formatted once per connection.
     private(set) var clientAddress = "unknown"
     /// What ends every head forwarded as received: the forwarding fields for this client.
@@ -54,7 +56,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         limits.attach(context)
         responseTimer.fire = { [weak self] in self?.responseTimerFired() }
         clientAddress = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        forwardingSuffix = context.channel.allocator.buffer(string: "X-Forwarded-For: \(clientAddress)\r\nX-Forwarded-Proto: http\r\n\r\n")
+        forwardingSuffix = context.channel.allocator.buffer(string: "X-Forwarded-For: \(clientAddress)\r\nX-Forwarded-Proto: \(scheme)\r\n\r\n")
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -214,7 +216,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let forwarded = Self.forwardedHead(
-            original, client: clientAddress, suffix: forwardingSuffix, to: backend, allocator: context.channel.allocator)
+            original, client: clientAddress, scheme: scheme, suffix: forwardingSuffix, to: backend, allocator: context.channel.allocator)
         let exchange = ProxyExchange(
             head: forwarded.head, headSuffix: forwarded.suffix,
             chunked: original.hasTransferEncoding, method: original.method, clientVersion: original.version, backend: backend,

@@ -3,6 +3,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -59,11 +60,15 @@ package final class ProxyServer: Service {
     package static func configureClientPipeline(
         _ channel: any Channel, context: ProxyContext, connections: BackendConnectionPool
     ) throws {
+        if let tls = context.tlsContext {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+        }
         try channel.pipeline.syncOperations.addHandler(ProxyHandler(context: context, connections: connections))
     }
 
     private func serve() async throws {
         let configuration = context.configuration
+        if let files = configuration.tls { context.tlsContext = try LoadBalancer.makeTLSContext(files) }
         let quiesce = ServerQuiescingHelper(group: group)
         let context = self.context
         let pools = self.pools

@@ -33,7 +33,8 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     @Option(
         help: """
             JSON (or JSON5) config file with any of: host, port, threads, balance, backends, adminHost, adminPort, adminToken, \
-            checkInterval, healthChecks, failTimeout, responseTimeout, maxBodyBytes, maxConnections, logLevel. Flags win. \
+            checkInterval, healthChecks, failTimeout, responseTimeout, maxBodyBytes, maxConnections, tlsCert, tlsKey, redirectHttp, \
+            logLevel. Flags win. \
             SIGHUP re-reads it: backends, balance, limits and timeouts change without dropping a connection.
             """)
     var config: String?
@@ -44,6 +45,10 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for a backend's response (default 30).") var responseTimeout: Double?
     @Option(help: "Largest request body in bytes (default: no limit).") var maxBodyBytes: Int?
     @Option(help: "Most client connections at once (default 10000).") var maxConnections: Int?
+    @Option(help: "Serve TLS on --port with this PEM certificate (its chain may follow it); needs --tls-key. Read again on SIGHUP.")
+    var tlsCert: String?
+    @Option(help: "The PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(help: "With TLS: a plain-HTTP port that answers 308 to the https URL (default: none).") var redirectHttp: Int?
 
     func validate() throws {
         for (label, value) in [("--port", port), ("--admin-port", adminPort)] {
@@ -102,6 +107,9 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         var responseTimeout: Double?
         var maxBodyBytes: Int?
         var maxConnections: Int?
+        var tlsCert: String?
+        var tlsKey: String?
+        var redirectHttp: Int?
         var logLevel: Logger.Level?
     }
 
@@ -117,7 +125,13 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         }
         // The token made at start (none was given) is still the one to use.
         if new.adminToken == nil { new.adminToken = balancer.configuration.adminToken }
-        let plan = await balancer.reload(new)
+        let plan: LoadBalancer.ReloadPlan
+        do {
+            plan = try await balancer.reload(new)
+        } catch {
+            logger.error("reload refused, the settings stay as they were: \(error)")
+            return
+        }
         if plan.isEmpty {
             logger.info("reloaded: nothing changed")
             return
@@ -175,6 +189,22 @@ struct LoadBalancerCommand: AsyncParsableCommand {
         if let count = maxConnections ?? file.maxConnections {
             guard count >= 1 else { throw ValidationError("maxConnections must be ≥ 1") }
             result.maxConnections = count
+        }
+        switch (tlsCert ?? file.tlsCert, tlsKey ?? file.tlsKey) {
+        case (let certificate?, let key?):
+            let files = LoadBalancer.TLSFiles(certificate: certificate, key: key)
+            // Read now: a bad file is a usage error before anything listens (and a refused reload).
+            do { _ = try LoadBalancer.makeTLSContext(files) } catch { throw ValidationError("\(error)") }
+            result.tls = files
+        case (nil, nil):
+            break
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        if let port = redirectHttp ?? file.redirectHttp {
+            guard result.tls != nil else { throw ValidationError("--redirect-http needs TLS (--tls-cert and --tls-key)") }
+            guard (0...65535).contains(port) else { throw ValidationError("redirectHttp must be 0 to 65535") }
+            result.redirectHTTPPort = port
         }
         return result
     }

@@ -14,13 +14,26 @@ public enum CommandRunner {
     /// Runs it on a thread of its own (waiting for a process must not hold one of the cooperative
     /// pool's two threads: in-process load tests measured the stall as latency).
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await onThread { try runBlocking(executable, arguments, environment: environment) }
+        let url = binaries.appendingPathComponent(executable)
+        return try await onThread { try runBlocking(url, arguments, environment: environment) }
     }
 
-    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Result {
+    /// Runs a tool of the system (`path` absolute), its standard input empty.
+    public static func runTool(_ path: String, _ arguments: [String]) async throws -> Result {
+        try await onThread { try runBlocking(URL(fileURLWithPath: path), arguments, environment: [:]) }
+    }
+
+    /// A tool that did not do its job.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    private static func runBlocking(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
-        process.executableURL = binaries.appendingPathComponent(executable)
+        process.executableURL = executable
         process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
