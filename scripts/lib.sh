@@ -20,6 +20,10 @@
 #                           lines to add to it (a `server` line goes in backend web if it comes first)
 #   ensure_packages PKG...  installs the Debian packages not installed yet (as root; otherwise
 #                           fails with the apt-get command to run)
+#   balancer_binary         sets LB_BIN (default .build/release/loadbalancer), building it when missing
+#   background CMD...       runs CMD in the background, stopped (and waited for) when the script exits
+#   nginx_backends DIR PORT...  one nginx worker (in the background, on CPUs $NGINX_CPUS when set)
+#                           answering "hello from PORT" on each port and "ok" on /healthz; its files in DIR
 # Every wait has a timeout; nothing here waits forever.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -127,4 +131,25 @@ remove_created() {
             "$bin/scale-down" --provider process --state-dir "$state" "$(basename "$f" .json)" --log-level error >/dev/null 2>&1 || true
         done
     fi
+}
+
+balancer_binary() {
+    LB_BIN=${LB_BIN:-.build/release/loadbalancer}
+    [ -x "$LB_BIN" ] || swift build -c release --product loadbalancer >&2
+}
+
+_background=()
+background() {
+    "$@" &
+    _background+=($!)
+    [ ${#_background[@]} -gt 1 ] || at_exit 'for p in "${_background[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true'
+}
+
+nginx_backends() {
+    local dir=$1 port; shift
+    { echo "worker_processes 1; daemon off; pid $dir/nginx.pid; error_log $dir/nginx.err; events { worker_connections 8192; }"
+      echo "http { access_log off; keepalive_requests 1000000;"
+      for port in "$@"; do echo "server { listen 127.0.0.1:$port; location / { return 200 'hello from $port\n'; } location /healthz { return 200 'ok'; } }"; done
+      echo "}"; } > "$dir/nginx.conf"
+    background ${NGINX_CPUS:+taskset -c "$NGINX_CPUS"} nginx -c "$dir/nginx.conf" -p "$dir"
 }

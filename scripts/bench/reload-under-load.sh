@@ -10,21 +10,14 @@ source "$(dirname "$0")/../lib.sh"
 seconds=10
 while [ $# -gt 0 ]; do case $1 in --seconds) seconds=$2; shift 2;; *) echo "unknown flag $1" >&2; exit 64;; esac; done
 ensure_packages wrk nginx-light
-LB_BIN=${LB_BIN:-.build/release/loadbalancer}
-[ -x "$LB_BIN" ] || swift build -c release --product loadbalancer >&2
+balancer_binary
 temp_dir work
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-at_exit stop_all
 base=$((21000 + RANDOM % 10000)); b1=$((base + 1)) b2=$((base + 2)) lb=$((base + 12)) admin=$((base + 13))
-{ echo "worker_processes 1; daemon off; pid $work/n.pid; error_log $work/n.err; events { worker_connections 8192; }"
-  echo "http { access_log off; keepalive_requests 1000000;"
-  for p in $b1 $b2; do echo "server { listen 127.0.0.1:$p; location / { return 200 'hello from $p\n'; } location /healthz { return 200 'ok'; } }"; done
-  echo "}"; } > "$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+nginx_backends "$work" $b1 $b2
 config() { printf '{"backends": ["%s=127.0.0.1:%s"], "balance": "%s"}\n' "$1" "$2" "$3" > "$work/lb.json"; }
 config one $b1 roundrobin
-"$LB_BIN" --config "$work/lb.json" --port $lb --admin-port $admin --threads 1 >"$work/lb.log" 2>&1 & lbpid=$!; pids+=($lbpid)
+background "$LB_BIN" --config "$work/lb.json" --port $lb --admin-port $admin --threads 1 >"$work/lb.log" 2>&1
+lbpid=${_background[-1]}
 wait_for 20 "the balancer" curl -fs -m 1 -o /dev/null "http://127.0.0.1:$lb/"
 wrk -t1 -c64 -d"${seconds}s" "http://127.0.0.1:$lb/" > "$work/wrk.txt" 2>&1 & wrkpid=$!
 reloads=0

@@ -12,30 +12,20 @@ while [ $# -gt 0 ]; do case $1 in
   --rounds) rounds=$2; shift 2;; --seconds) seconds=$2; shift 2;; --conns) conns=$2; shift 2;;
   *) echo "unknown flag $1" >&2; exit 64;; esac; done
 ensure_packages wrk haproxy nginx-light openssl util-linux
-LB_BIN=${LB_BIN:-.build/release/loadbalancer}
-[ -x "$LB_BIN" ] || swift build -c release --product loadbalancer >&2
-
+balancer_binary
 temp_dir work
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-at_exit stop_all
 base=$((21000 + RANDOM % 10000)); b1=$((base + 1)) b2=$((base + 2)) hap=$((base + 11)) lb=$((base + 12)) admin=$((base + 13))
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat "$work/cert.pem" "$work/key.pem" > "$work/haproxy.pem"
-
-{ echo "worker_processes 1; daemon off; pid $work/n.pid; error_log $work/n.err; events { worker_connections 8192; }"
-  echo "http { access_log off; keepalive_requests 1000000;"
-  for p in $b1 $b2; do echo "server { listen 127.0.0.1:$p; location / { return 200 'hello from $p\n'; } }"; done
-  echo "}"; } > "$work/nginx.conf"
-taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" & pids+=($!)
+NGINX_CPUS=1 nginx_backends "$work" $b1 $b2
 { echo "global"; echo "  nbthread 1"; echo "  maxconn 8192"
   echo "defaults"; echo "  mode http"; echo "  timeout connect 5s"; echo "  timeout client 30s"; echo "  timeout server 30s"; echo "  http-reuse always"
   echo "frontend fe"; echo "  bind 127.0.0.1:$hap ssl crt $work/haproxy.pem alpn http/1.1 ssl-min-ver TLSv1.2"; echo "  default_backend be"
   echo "backend be"; echo "  balance roundrobin"; echo "  server s1 127.0.0.1:$b1"; echo "  server s2 127.0.0.1:$b2"; } > "$work/haproxy.cfg"
-taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 & pids+=($!)
-taskset -c 0 "$LB_BIN" --port $lb --admin-port $admin --threads 1 --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 \
-    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level error >"$work/lb.log" 2>&1 & pids+=($!)
+background taskset -c 0 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1
+background taskset -c 0 "$LB_BIN" --port $lb --admin-port $admin --threads 1 --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 \
+    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level error >"$work/lb.log" 2>&1
 for port in $hap $lb; do wait_for 20 "https on $port" curl -fsk -m 1 -o /dev/null "https://127.0.0.1:$port/"; done
 
 # one wrk run: "rps p99_ms errors"
