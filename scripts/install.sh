@@ -35,6 +35,13 @@ manifest_dir=$prefix/share/autoscaler
 manifest=$manifest_dir/install-manifest
 executables=(loadbalancer scheduler clientsim scale-up scale-down webserver)
 
+# Every folder it writes to must be writable (or made in a writable one) before anything is built.
+for dir in "$prefix" "$etc" "$systemd_dir"; do
+    existing=$dir
+    while [ ! -e "$existing" ]; do existing=$(dirname "$existing"); done
+    [ -w "$existing" ] || fail "cannot write to $existing (for $dir): run as root, or give folders you own (--prefix, --etc, --systemd-dir)"
+done
+
 log "building ($configuration)"
 swift build -c "$configuration" >&2
 bin=$(swift build -c "$configuration" --show-bin-path)
@@ -44,15 +51,22 @@ pages=.build/plugins/GenerateManual/outputs
 # The plugin's own build leaves the package's other products to be linked again.
 swift build -c "$configuration" >&2
 
-# The manifest: "file PATH SHA256" and "dir PATH" lines; uninstall.sh reads it backwards.
-entries=()
-if [ -f "$manifest" ]; then mapfile -t entries < "$manifest"; fi
-record() { entries+=("$*"); }
+# The manifest: "file PATH SHA256" and "dir PATH" lines, each written as soon as the file or
+# folder is (an install that fails half-way can still be uninstalled); uninstall.sh reads it
+# backwards.
+record() { echo "$*" >> "$manifest"; }
 make_dir() { # every folder it creates, outermost first
     local dir=$1 missing=()
     while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
     for dir in "${missing[@]}"; do mkdir -m 0755 "$dir"; record "dir $dir"; done
 }
+if [ ! -d "$manifest_dir" ]; then
+    missing=()
+    dir=$manifest_dir
+    while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
+    mkdir -p "$manifest_dir"
+    for dir in "${missing[@]}"; do record "dir $dir"; done
+fi
 put() { # put SOURCE DEST MODE
     make_dir "$(dirname "$2")"
     install -m "$3" "$1" "$2"
@@ -99,9 +113,9 @@ for unit in autoscaler-loadbalancer autoscaler-scheduler; do
     put "$work/$unit.service" "$systemd_dir/$unit.service" 0644
 done
 
-make_dir "$manifest_dir"
-# Each path once, its last line (a second install writes the same files again); folders stay before their contents.
-printf '%s\n' "${entries[@]}" | tac | awk '!seen[$2]++' | tac > "$manifest"
+# Each path once, its last line (a second install writes the same files again); folders stay
+# before their contents.
+tac "$manifest" | awk '!seen[$2]++' | tac > "$work/manifest" && cat "$work/manifest" > "$manifest"
 
 log "installed into $prefix (configs in $etc, units in $systemd_dir); listed in $manifest"
 if [ -d /run/systemd/system ] && [ "$(id -u)" = 0 ]; then

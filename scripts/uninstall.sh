@@ -3,8 +3,8 @@
 #
 #   scripts/uninstall.sh [--prefix /usr/local]
 #
-# Files go, except a config you changed since (kept, and said so); folders go when install.sh made
-# them and they are empty. Stop the units first (systemctl disable --now autoscaler-loadbalancer
+# Files go, except one changed since (a config you edited, a binary another program put there:
+# kept, and said so); folders go when install.sh made them and they are empty. Stop the units first (systemctl disable --now autoscaler-loadbalancer
 # autoscaler-scheduler); their state directories under /var/lib are systemd's, not removed here.
 source "$(dirname "$0")/lib.sh"
 
@@ -27,8 +27,8 @@ for ((i = ${#entries[@]} - 1; i >= 0; i--)); do
     case $kind in
         file)
             [ -e "$path" ] || continue
-            if [[ $path == *.json || $path == *.env ]] && [ "$(sha256sum "$path" | cut -d' ' -f1)" != "$sum" ]; then
-                log "kept $path: changed since it was installed"
+            if [ "$(sha256sum "$path" | cut -d' ' -f1)" != "$sum" ]; then
+                log "kept $path: changed since it was installed (yours, or another program's now)"
                 kept=$((kept + 1))
                 continue
             fi

@@ -48,7 +48,7 @@ public final class ClientSimulator: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.reportStatus(start: start) }
-                let address = await self.resolveTarget()
+                let address = self.targetAddress
                 try? await loop.flatSubmit { self.sendAll(on: loop, address: address) }.get()
                 let elapsed = (ContinuousClock.now - start).seconds
                 let stoppedEarly = self.stopping.load(ordering: .relaxed)
@@ -81,12 +81,11 @@ public final class ClientSimulator: Service, Sendable {
         return openLoop.run().assumeIsolated().map { client.close() }.nonisolated()
     }
 
-    /// The target's address, resolved once off the event loops; nil when it does not resolve (the
-    /// connections then try and fail one by one, and the report counts them).
-    private func resolveTarget() async -> SocketAddress? {
-        let (host, port) = (configuration.target.host, configuration.target.port)
-        if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
-        return try? await NIOThreadPool.singleton.runIfActive { try SocketAddress.makeAddressResolvingHost(host, port: port) }
+    /// The target's address when it is an IP address; nil for a name, which each connection
+    /// resolves (NIO races its IPv4 and IPv6 addresses: `localhost` may be ::1 first while the
+    /// server listens on 127.0.0.1 only).
+    private var targetAddress: SocketAddress? {
+        try? SocketAddress(ipAddress: configuration.target.host, port: configuration.target.port)
     }
 
     private let loggedKinds = Mutex<Set<ErrorKind>>([])

@@ -16,6 +16,8 @@ extension LoadBalancer {
         /// Settings that changed but only take effect on a restart (listeners, threads, tokens,
         /// health checks), as `name: old → new`.
         public var needRestart: [String] = []
+        /// Backends that left the config but stay, because no other backend passed a check.
+        public var keptForLackOfOthers: [String] = []
 
         public struct Registration: Sendable, Equatable {
             public var name: String
@@ -101,6 +103,18 @@ extension LoadBalancer {
         // the old ones drain. The other way round, a swap left no backend for a moment, and
         // every keep-alive client got a 503 and a close (found by the reload test).
         for backend in plan.register { _ = await register(name: backend.name, endpoint: backend.endpoint) }
+        // And the old ones drain only if something else serves: a new config whose backends all
+        // fail their first check would otherwise leave every request a 503.
+        let leaving = Set(plan.drain)
+        if !leaving.isEmpty, !pool.all.contains(where: { !leaving.contains($0.name) && $0.isEligible }) {
+            logger.warning(
+                "reload: no other backend passed a check, so these stay until a reload finds one that does",
+                metadata: ["kept": "\(plan.drain)"])
+            var kept = plan
+            kept.drain = []
+            kept.keptForLackOfOthers = plan.drain
+            return kept
+        }
         for name in plan.drain { _ = drain(name: name) }
         return plan
     }

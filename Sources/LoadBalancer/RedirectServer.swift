@@ -45,17 +45,26 @@ package final class RedirectServer: Service, Sendable {
     }
 
     /// The https URL for a request: the Host field's name (its port dropped), the TLS port unless
-    /// it is 443, the target as sent. A pure function.
+    /// it is 443, the target as sent. A Host that is not a plain name or address (`evil.com/x?`
+    /// would move the path into it) gives way to `fallbackHost`. A pure function.
     package static func location(host: String?, fallbackHost: String, httpsPort: Int, target: String) -> String {
-        var name = host ?? fallbackHost
+        var name = host ?? ""
         if name.hasPrefix("[") {
-            if let close = name.firstIndex(of: "]") { name = String(name[...close]) }
+            name = name.firstIndex(of: "]").map { String(name[...$0]) } ?? ""
         } else if let colon = name.lastIndex(of: ":") {
             name = String(name[..<colon])
         }
-        if name.isEmpty { name = fallbackHost }
+        if !isPlainHost(name) { name = fallbackHost.contains(":") && !fallbackHost.hasPrefix("[") ? "[\(fallbackHost)]" : fallbackHost }
         let path = target.hasPrefix("/") ? target : "/"
         return "https://\(name)\(httpsPort == 443 ? "" : ":\(httpsPort)")\(path)"
+    }
+
+    /// A DNS name or IPv4 address (letters, digits, dots, hyphens), or a bracketed IPv6 address.
+    static func isPlainHost(_ name: String) -> Bool {
+        if name.hasPrefix("[") {
+            return name.hasSuffix("]") && name.dropFirst().dropLast().allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && name.count > 2
+        }
+        return !name.isEmpty && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }
     }
 }
 
@@ -70,6 +79,12 @@ private final class RedirectHandler: ChannelInboundHandler {
 
     init(httpsPort: @escaping @Sendable () -> Int?) {
         self.httpsPort = httpsPort
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // A connection that sends no request head in 10 s is closed: idle ones must not pile up.
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .seconds(10)) { loopBound.value.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

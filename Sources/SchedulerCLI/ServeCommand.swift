@@ -63,6 +63,8 @@ public struct Serve: AsyncParsableCommand, Sendable {
     }
 
     public func run() async throws {
+        // SIGHUP means "reload": before the reloader runs it must not end the process either.
+        signal(SIGHUP, SIG_IGN)
         let (configuration, providerFile) = try checkedConfiguration()
         let logger = loggingOptions.bootstrap(label: "scheduler", fileLevel: try CommandEnvironment.configFile(config, empty: File()).logLevel)
         try await CommandFailure.reporting("scheduler", trappingSignals: false) {

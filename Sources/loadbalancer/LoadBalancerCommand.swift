@@ -60,6 +60,8 @@ struct LoadBalancerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // SIGHUP means "reload": before the reloader runs it must not end the process either.
+        signal(SIGHUP, SIG_IGN)
         let configuration = try makeConfiguration()
         let logger = loggingOptions.bootstrap(label: "loadbalancer", fileLevel: try CommandEnvironment.configFile(config, empty: File()).logLevel)
         try await CommandFailure.reporting("loadbalancer", trappingSignals: false) {
@@ -140,6 +142,7 @@ struct LoadBalancerCommand: AsyncParsableCommand {
             "reloaded",
             metadata: [
                 "registered": "\(plan.register.map { "\($0.name)=\($0.endpoint)" })", "drained": "\(plan.drain)",
+                "kept": "\(plan.keptForLackOfOthers)",
                 "applied": "\(plan.applied)",
             ])
         if !plan.needRestart.isEmpty {

@@ -24,6 +24,20 @@ struct ReloadTests {
         #expect(old.reloadPlan(to: old).isEmpty)
     }
 
+    /// A reload whose new backends all fail their first check keeps the old ones serving, rather
+    /// than leave every request a 503.
+    @Test func aSwapToDeadBackendsKeepsTheOldOnes() async throws {
+        try await BalancerHarness.with(backends: 1) { lb in
+            var new = lb.balancer.configuration
+            new.backends = [("dead", Endpoint(host: "127.0.0.1", port: 1))]
+            let plan = try await lb.balancer.reload(new)
+            #expect(plan.register.map(\.name) == ["dead"] && plan.drain.isEmpty)
+            #expect(plan.keptForLackOfOthers == ["web_vm1"])
+            for _ in 0..<5 { #expect(try await lb.request().status == 200) }
+            #expect(try await lb.stats().backends.map(\.name).sorted() == ["dead", "web_vm1"])
+        }
+    }
+
     /// SIGHUP under load: the config's backends swap (one registered, one drained), the algorithm
     /// and a limit change, and no connection drops; a bad file or an unknown key is refused with
     /// a log line and the settings stay.

@@ -67,6 +67,9 @@ struct TLSTests {
         #expect(location("example.org:80", 8443, "/a?b") == "https://example.org:8443/a?b")
         #expect(location("[::1]:80", 443, "/") == "https://[::1]/")
         #expect(location(nil, 443, "*") == "https://127.0.0.1/")
+        #expect(location("evil.com/x?", 8443, "/a") == "https://127.0.0.1:8443/a", "a Host that is not a plain name is not trusted")
+        #expect(location("a b", 443, "/") == "https://127.0.0.1/")
+        #expect(RedirectServer.location(host: nil, fallbackHost: "::1", httpsPort: 443, target: "/") == "https://[::1]/")
     }
 
     /// SIGHUP reads the certificate files again: new connections get the new certificate.

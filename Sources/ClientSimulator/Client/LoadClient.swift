@@ -19,8 +19,8 @@ final class LoadClient {
     let loop: any EventLoop
     let host: String
     let port: Int
-    /// The server's address, resolved once before the run (as wrk does); nil when that failed,
-    /// and each connection then resolves `host` itself (and fails alike, counted as errors).
+    /// The server's address when `host` is an IP address (connections go straight to it); nil for
+    /// a name, which each connection resolves.
     let address: SocketAddress?
     let request: ByteBuffer
     let timeout: TimeAmount

@@ -26,6 +26,8 @@ extension Scheduler.Configuration {
             ("capacity", capacity.map { "\($0)" } ?? "none", new.capacity.map { "\($0)" } ?? "none"),
             ("leadTime", describe(leadTime), describe(new.leadTime)), ("warmPool", "\(warmPool)", "\(new.warmPool)"),
             ("warmState", "\(warmState)", "\(new.warmState)"), ("reuseOnScaleIn", "\(reuseOnScaleIn)", "\(new.reuseOnScaleIn)"),
+            ("maxPrepared", maxPrepared.map { "\($0)" } ?? "none", new.maxPrepared.map { "\($0)" } ?? "none"),
+            ("retentionDays", "\((historyRetention.seconds / 86400).rounded(toPlaces: 3))", "\((new.historyRetention.seconds / 86400).rounded(toPlaces: 3))"),
         ]
         func changed(_ list: [(String, String, String)]) -> [String] { list.filter { $0.1 != $0.2 }.map { "\($0.0): \($0.1) → \($0.2)" } }
         return (changed(applied), changed(restart))
