@@ -35,6 +35,9 @@ public enum CommandEnvironment {
 
     private static func decodeConfig<Value: Decodable>(_ type: Value.Type, at path: String) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        // Foundation's JSON5 reader traps on an unquoted key that is not UTF-8 (found by the
+        // config-file fuzz target): such a file is refused before it gets there.
+        guard String(validating: data, as: UTF8.self) != nil else { throw ValidationError("\(path) is not UTF-8 text") }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         do {

@@ -69,6 +69,18 @@ struct CommandConventionTests {
         #expect(result.stderr.hasPrefix("Error: \(file.path) is not a valid config file"), "\(result.stderr)")
     }
 
+    /// Foundation's JSON5 reader traps on an unquoted key that is not UTF-8 (the config-file
+    /// fuzz target's find): both commands refuse the file first.
+    @Test(arguments: [["loadbalancer"], ["scheduler", "serve"]])
+    func aConfigFileThatIsNotUTF8IsAUsageError(command: [String]) async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString).json")
+        try Data([0x7B, 0xFE, 0xFF, 0xF4, 0x7A, 0x3A, 0x31, 0x7D]).write(to: file)  // {\xfe\xff\xf4z:1}
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try await CommandRunner.run(command[0], Array(command.dropFirst()) + ["--config", file.path])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("is not UTF-8 text"), "\(result.stderr)")
+    }
+
     @Test func aPortInUseIsOneLineAndExit1() async throws {
         let held = try ScriptedBackend { _ in [] }
         defer { held.stop() }
