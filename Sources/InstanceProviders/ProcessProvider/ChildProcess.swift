@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Spawning, probing and signalling detached child processes (POSIX, Linux `/proc`).
-enum ChildProcess {
+package enum ChildProcess {
 
     /// Starts `path` with `arguments` detached (see `autoscaler_spawn_detached`): its own session, default
     /// signal handling, stdin from `/dev/null`, output appended to `logPath`, no inherited descriptors.
@@ -31,6 +31,19 @@ enum ChildProcess {
         let fields = stat[stat.index(after: closing)...].split(separator: " ")
         guard fields.count > 19, fields[0] != "Z", fields[0] != "X" else { return nil }
         return UInt64(fields[19])
+    }
+
+    /// The CPU time `pid` has used, user and system (fields 14 and 15 of `/proc/<pid>/stat`, in
+    /// clock ticks), or nil when it does not exist. What the `cpu` scaling metric reads of a
+    /// process instance, as libvirt's `cpu.time` of a VM.
+    package static func cpuTime(of pid: pid_t) -> Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let closing = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: closing)...].split(separator: " ")
+        guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+        let ticksPerSecond = max(1, UInt64(sysconf(Int32(_SC_CLK_TCK))))
+        return .nanoseconds(Int64((user + system) * (1_000_000_000 / ticksPerSecond)))
     }
 
     /// Whether `pid` is stopped by a signal (SIGSTOP): state `T` in `/proc/<pid>/stat`.
