@@ -55,18 +55,14 @@ swift build -c "$configuration" >&2
 # folder is (an install that fails half-way can still be uninstalled); uninstall.sh reads it
 # backwards.
 record() { echo "$*" >> "$manifest"; }
-make_dir() { # every folder it creates, outermost first
+make_dir() { # every folder it creates, outermost first (all made before any is recorded: the
+              # first call makes the manifest's own folder)
     local dir=$1 missing=()
     while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
-    for dir in "${missing[@]}"; do mkdir -m 0755 "$dir"; record "dir $dir"; done
-}
-if [ ! -d "$manifest_dir" ]; then
-    missing=()
-    dir=$manifest_dir
-    while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
-    mkdir -p "$manifest_dir"
+    for dir in "${missing[@]}"; do mkdir -m 0755 "$dir"; done
     for dir in "${missing[@]}"; do record "dir $dir"; done
-fi
+}
+make_dir "$manifest_dir"
 put() { # put SOURCE DEST MODE
     make_dir "$(dirname "$2")"
     install -m "$3" "$1" "$2"
