@@ -114,6 +114,9 @@ struct SchedulerHealingTests {
             balancer: try BalancerAdminClient(url: configuration.balancerURL), history: try History(path: nil),
             logger: Logger(label: "scheduler"))
         try await withRunningServices([scheduler]) {
+            // The first tick is waited for (a loaded machine started it late: no tick at all in
+            // 2.5 s failed test.sh twice), then 2.5 s of backoff are counted.
+            try await waitUntil(15, "the first tick to find the balancer unreachable") { !scheduler.status.balancerReachable }
             try await Task.sleep(for: .milliseconds(2500))
             let status = scheduler.status
             #expect(!status.balancerReachable)
