@@ -187,6 +187,30 @@ public final class MultiHostProvider: InstanceProvider {
         }
     }
 
+    /// Every host's domains' CPU times, asked in parallel; a host that does not answer within
+    /// ``callTimeout`` adds nothing (its instances have no sample this tick), and a name on more
+    /// than one host is left out rather than guessed.
+    public func cpuTimes() async throws -> [String: CPUTime] {
+        let perHost = await withTaskGroup(of: [String: CPUTime]?.self) { group in
+            for host in hosts {
+                group.addTask {
+                    guard let provider = await self.provider(host) else { return nil }
+                    return await LateCall.value(within: self.callTimeout) { try? await provider.cpuTimes() } ?? nil
+                }
+            }
+            var all: [[String: CPUTime]] = []
+            for await times in group { if let times { all.append(times) } }
+            return all
+        }
+        var merged: [String: CPUTime] = [:]
+        var repeated: Set<String> = []
+        for times in perHost {
+            for (name, time) in times where merged.updateValue(time, forKey: name) != nil { repeated.insert(name) }
+        }
+        for name in repeated { merged[name] = nil }
+        return merged
+    }
+
     /// The provider of the host the named instance is on, from a fresh listing of every host:
     /// never a cached guess, since a delete sent to the wrong host would remove another domain of
     /// the same name. A name on more than one host (a host back with names reused while it was

@@ -96,6 +96,14 @@ public final class LibvirtProvider: InstanceProvider {
         }
     }
 
+    public func cpuTimes() async throws -> [String: CPUTime] {
+        try await executor.run { [self] in
+            Dictionary(
+                try connection.cpuStats().map { ($0.name, CPUTime(used: .nanoseconds(Int64(clamping: $0.cpuTime)), cpus: max(1, $0.vcpus))) },
+                uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func instance(named name: String) async throws -> Instance {
         try await executor.run { [self] in
             guard let domain = try connection.domainIfExists(named: name) else { throw AutoscalerError.notFound(name) }

@@ -42,6 +42,16 @@ public final class ProcessProvider: InstanceProvider {
         try await executor.run { [self] in try records().map(instance(of:)) }
     }
 
+    public func cpuTimes() async throws -> [String: CPUTime] {
+        try await executor.run { [self] in
+            var times: [String: CPUTime] = [:]
+            for record in try records() where ChildProcess.isAlive(record.pid, startTime: record.startTime) {
+                if let used = ChildProcess.cpuTime(of: record.pid) { times[record.name] = CPUTime(used: used, cpus: 1) }
+            }
+            return times
+        }
+    }
+
     func instance(of record: ProcessRecord) -> Instance {
         let alive = ChildProcess.isAlive(record.pid, startTime: record.startTime)
         // A record without a port: whoever made it died before writing the port the child bound

@@ -42,6 +42,11 @@ public protocol InstanceProvider: Sendable {
     ///
     /// Throws ``AutoscalerError/notManaged(_:)`` for a found instance.
     func delete(name: String) async throws
+
+    /// The CPU time of every running instance, by name, read in one go (one libvirt call for all
+    /// domains, `/proc/<pid>/stat` for processes). Instances it cannot read are left out: the
+    /// scheduler then has no sample of them and holds rather than guess.
+    func cpuTimes() async throws -> [String: CPUTime]
 }
 
 extension InstanceProvider {

@@ -37,14 +37,15 @@ extension Scheduler {
         }
     }
 
-    func perform(_ work: Work) async {
+    /// Carries out `work`; `trigger` is the metric that asked for it, kept with its event.
+    func perform(_ work: Work, trigger: MetricCombiner.Reading? = nil) async {
         let started = ContinuousClock.now
         var kind = "scale_up"
         var succeeded = false
         switch work {
         case .scaleUp(let count, let fromPool, let reason, let startsCooldown):
             let poolNote = fromPool.isEmpty ? "" : " (\(fromPool.count) of \(count) from the warm pool)"
-            record(.scaleUp, reason: reason + poolNote, startsCooldown: startsCooldown)
+            record(.scaleUp, reason: reason + poolNote, startsCooldown: startsCooldown, trigger: trigger)
             // In parallel: a step of N takes about one instance's startup time, not N of them.
             // (Providers serialize only the short clone-and-define part.)
             let made = await withTaskGroup(of: Bool.self) { group in
@@ -62,7 +63,7 @@ extension Scheduler {
                 record(.failure, reason: "\(reason): no instance the autoscaler created to remove")
                 break
             }
-            record(.scaleDown, instance: target.name, reason: reason, startsCooldown: startsCooldown)
+            record(.scaleDown, instance: target.name, reason: reason, startsCooldown: startsCooldown, trigger: trigger)
             if let toPool {
                 succeeded = await returnToPool(target.name, as: toPool)
             } else {

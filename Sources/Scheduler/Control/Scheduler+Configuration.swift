@@ -42,6 +42,17 @@ extension Scheduler {
         public var reuseOnScaleIn = false
         /// Most instances prepared, group and pool together (default nil: no cap).
         public var maxPrepared: Int?
+        /// The metrics scaled on, with their targets (`--metric`; default empty: the policy on
+        /// requests per instance, as the original).
+        public var metrics: [MetricTarget] = []
+        /// How close to its target a metric counts as on target, a fraction (default 0.1).
+        public var tolerance = 0.1
+        /// The latency metric's quantile (default 0.99: p99).
+        public var latencyQuantile = 0.99
+        /// An instance in service for less than this is left out of the CPU average (default
+        /// 15 s): a VM that just booted is still busy with its own start (HPA's initialization
+        /// period).
+        public var cpuWarmup: Duration = .seconds(15)
 
         public init() {}
 
@@ -56,6 +67,8 @@ extension Scheduler {
             planner.warmState = warmState
             planner.reuseOnScaleIn = reuseOnScaleIn
             planner.maxPrepared = maxPrepared
+            planner.metrics = metrics
+            planner.tolerance = tolerance
             return planner
         }
     }

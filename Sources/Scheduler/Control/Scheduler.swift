@@ -16,6 +16,8 @@ public final class Scheduler: Service, Sendable {
     public var configuration: Configuration { _configuration.withLock { $0 } }
     public let provider: any InstanceProvider
     public let balancer: any Balancer
+    /// The `prometheus` metric's query; nil when it is not scaled on.
+    public let metricQuery: (any MetricQuery)?
     public let history: History
     /// Adding and removing instances with the balancer kept in step (shared with the commands).
     let actions: ScalingActions
@@ -58,12 +60,18 @@ public final class Scheduler: Service, Sendable {
         /// After a failed preparation, none before this; the wait doubles as for actions.
         var poolRetryAt = 0.0
         var poolBackoff = 0.0
+        /// The metrics' state between ticks: CPU-time readings and in-flight counts over the
+        /// window, and since when each instance is in service.
+        var signals: SignalState
+        /// Metrics whose last read failed, and why (logged once per failure).
+        var unreadable: [ScalingMetric: String] = [:]
     }
 
     public init(
         configuration: Configuration, provider: any InstanceProvider, balancer: any Balancer, history: History,
-        logger: Logger
+        logger: Logger, metricQuery: (any MetricQuery)? = nil
     ) {
+        self.metricQuery = metricQuery
         self._configuration = Mutex(configuration)
         self.provider = provider
         self.balancer = balancer
@@ -74,7 +82,8 @@ public final class Scheduler: Service, Sendable {
         state = Mutex(
             State(
                 planner: ScalingPlanner(policy: configuration.policy, rules: configuration.rules, configuration: configuration.planner),
-                window: LoadWindow(seconds: configuration.window.seconds), desired: configuration.rules.minimum))
+                window: LoadWindow(seconds: configuration.window.seconds), desired: configuration.rules.minimum,
+                signals: SignalState(window: configuration.window.seconds)))
     }
 
     static let clock = ContinuousClock()
@@ -163,6 +172,7 @@ public final class Scheduler: Service, Sendable {
         let backends = Dictionary((stats?.backends ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
         if let stats { await keepPoolInStep(instances: instances, backends: backends, stats: stats) }
+        let reads = await readSignals()
 
         let plan = state.withLock { state -> ScalingPlanner.Plan in
             state.instances = statuses
@@ -171,11 +181,16 @@ public final class Scheduler: Service, Sendable {
             } else {
                 state.window.reset()
             }
+            let inService = statuses.filter { $0.health == .inService && !tasks.removing.contains($0.name) }.map(\.name)
+            let signals = state.signals.update(
+                now: now, inService: inService, backends: stats.map { _ in backends }, window: state.window, cpu: reads.cpu,
+                query: reads.query, configuration: configuration)
             let observation = ScalingPlanner.Observation(
                 now: now, date: Date(), instances: statuses, removing: tasks.removing, window: stats.map { _ in state.window.summary },
                 busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
-                preparing: tasks.preparing, inFlight: tasks.inFlight, poolRetryAt: state.poolRetryAt, returning: tasks.returning)
+                preparing: tasks.preparing, inFlight: tasks.inFlight, poolRetryAt: state.poolRetryAt, returning: tasks.returning,
+                signals: signals)
             let plan = state.planner.plan(observation)
             state.warm = plan.warm
             state.preparing += plan.prepare
@@ -207,8 +222,12 @@ public final class Scheduler: Service, Sendable {
         }
         feed.publish(.sample(sample))
         metrics.observe(sample)
+        metrics.observe(sample, targets: configuration.metrics)
         pruneHistoryNowAndThen(now: now)
-        if let work { group.addTask { await self.perform(work) } }
+        if let work {
+            let trigger = decision?.trigger
+            group.addTask { await self.perform(work, trigger: trigger) }
+        }
         for _ in 0..<plan.prepare { group.addTask { await self.prepareMember() } }
         for (name, reason) in plan.discard { group.addTask { await self.discardMember(name, reason: reason) } }
         metrics.tickDuration(Self.clock.now - started)
@@ -261,9 +280,11 @@ public final class Scheduler: Service, Sendable {
     // MARK: Events
 
     @discardableResult
-    func record(_ kind: ScalingEvent.Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false) -> ScalingEvent {
+    func record(
+        _ kind: ScalingEvent.Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false, trigger: MetricCombiner.Reading? = nil
+    ) -> ScalingEvent {
         var event = ScalingEvent(
-            time: Date().timeIntervalSince1970, kind: kind, instance: instance, reason: reason, startsCooldown: startsCooldown)
+            time: Date().timeIntervalSince1970, kind: kind, instance: instance, reason: reason, startsCooldown: startsCooldown, trigger: trigger)
         do {
             event = try history.record(event)
         } catch {

@@ -31,6 +31,24 @@ public final class SchedulerMetrics: Sendable {
         registry.makeGauge(name: "scheduler_load_per_instance").set(sample.loadPerInstance)
     }
 
+    /// A metric's read (the providers' CPU times, the PromQL query) and how long it took.
+    func signalRead(_ metric: ScalingMetric, duration: Duration) {
+        registry.makeDurationHistogram(
+            name: "scheduler_signal_read_duration_seconds", labels: [("metric", metric.rawValue)],
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2)]
+        ).record(duration)
+    }
+
+    /// The scaling metrics' values this tick, each against its target.
+    func observe(_ sample: Sample, targets: [MetricTarget]) {
+        for target in targets {
+            registry.makeGauge(name: "scheduler_metric_target", labels: [("metric", target.metric.rawValue)]).set(target.target)
+            if let value = sample.value(of: target.metric) {
+                registry.makeGauge(name: "scheduler_metric_value", labels: [("metric", target.metric.rawValue)]).set(value)
+            }
+        }
+    }
+
     func tickDuration(_ duration: Duration) {
         registry.makeDurationHistogram(
             name: "scheduler_tick_duration_seconds",

@@ -49,6 +49,19 @@ public final class History: Sendable {
             try db.alter(table: "events") { t in t.add(column: "startsCooldown", .boolean).notNull().defaults(to: false) }
             try db.execute(sql: "UPDATE events SET startsCooldown = 1 WHERE kind IN ('scale_up', 'scale_down')")
         }
+        migrator.registerMigration("v3: scaling metrics beyond requests") { db in
+            try db.alter(table: "samples") { t in
+                t.add(column: "cpuPercent", .double)
+                t.add(column: "latencyMilliseconds", .double)
+                t.add(column: "inflightPerInstance", .double)
+                t.add(column: "prometheusValue", .double)
+            }
+            try db.alter(table: "events") { t in
+                t.add(column: "metric", .text)
+                t.add(column: "value", .double)
+                t.add(column: "target", .double)
+            }
+        }
         return migrator
     }
 

@@ -47,8 +47,19 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
     /// A scaling action that starts the cooldown (a restart resumes it from the last of these);
     /// bringing the group within min and max, and repairs, do not.
     public var startsCooldown: Bool
+    /// For a scale-up or scale-down the policy decided: the metric that asked for it (`cpu`,
+    /// `requests`, …), its value and its target, in the metric's unit. nil otherwise.
+    public var metric: ScalingMetric?
+    public var value: Double?
+    public var target: Double?
 
-    public init(time: Double, kind: Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false) {
+    public init(
+        time: Double, kind: Kind, instance: String? = nil, reason: String, startsCooldown: Bool = false,
+        trigger: MetricCombiner.Reading? = nil
+    ) {
+        self.metric = trigger?.metric
+        self.value = trigger?.value
+        self.target = trigger?.target
         self.time = time
         self.kind = kind
         self.instance = instance
@@ -60,3 +71,5 @@ public struct ScalingEvent: Codable, Sendable, Equatable, FetchableRecord, Mutab
         id = inserted.rowID
     }
 }
+
+extension ScalingMetric: DatabaseValueConvertible {}

@@ -41,6 +41,12 @@ public struct ScalingPlanner: Sendable {
         /// the group's maximum plus the pool).
         public var maxPrepared: Int?
 
+        /// The metrics scaled on and their targets (`--metric`, issue 20), combined as the HPA
+        /// does (``MetricCombiner``); empty: the policy on requests per instance, the original's.
+        public var metrics: [MetricTarget] = []
+        /// How close to its target a metric counts as on target (a fraction; default 0.1).
+        public var tolerance = 0.1
+
         /// Unit shown in reasons: `req/VM/10s`.
         public var loadUnit: String { "req/VM/\(window.seconds.rounded(toPlaces: 0))s" }
 
@@ -99,12 +105,16 @@ public struct ScalingPlanner: Sendable {
         public var returning: Set<String> = []
         /// After a failed preparation, no new one before this (monotonic seconds).
         public var poolRetryAt = 0.0
+        /// This tick's values of the metrics other than requests (which comes from ``window``),
+        /// each in its target's unit; a metric absent has no sample this tick.
+        public var signals: [ScalingMetric: Double] = [:]
 
         public init(
             now: Double, date: Date, instances: [InstanceStatus], removing: Set<String> = [], window: WindowSummary?, busy: Bool = false,
             lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0, preparing: Int = 0,
-            inFlight: Set<String> = [], poolRetryAt: Double = 0, returning: Set<String> = []
+            inFlight: Set<String> = [], poolRetryAt: Double = 0, returning: Set<String> = [], signals: [ScalingMetric: Double] = [:]
         ) {
+            self.signals = signals
             self.returning = returning
             self.preparing = preparing
             self.inFlight = inFlight
@@ -178,9 +188,13 @@ public struct ScalingPlanner: Sendable {
         var decision: ScalingDecider.Decision?
         var manualTargetReached = false
         if observation.window != nil {
+            let readings = configuration.metrics.isEmpty
+                ? nil
+                : configuration.metrics.map { MetricCombiner.Reading(metric: $0.metric, target: $0.target, value: $0.metric == .requests ? load : observation.signals[$0.metric]) }
             let input = ScalingDecider.Input(
                 now: now, inService: inService, pending: pending, load: load, lastAction: observation.lastAction,
-                busy: observation.busy || work != nil || backingOff, unit: configuration.loadUnit)
+                busy: observation.busy || work != nil || backingOff, unit: configuration.loadUnit, readings: readings,
+                tolerance: configuration.tolerance)
             if let rate = observation.window?.rate { forecaster.observe(rate, at: now) }
             if let manual = observation.manualTarget {
                 let (manualDecision, reached) = Self.manualDecision(manual, input: input, rules: decider.rules)
@@ -214,7 +228,8 @@ public struct ScalingPlanner: Sendable {
         let sample = Sample(
             time: observation.date.timeIntervalSince1970, inService: inService, pending: pending, desired: decision?.desired ?? observation.lastDesired,
             requestRate: observation.window?.rate ?? 0, loadPerInstance: load ?? 0,
-            p50Milliseconds: observation.window?.p50Seconds.map { $0 * 1000 }, p99Milliseconds: observation.window?.p99Seconds.map { $0 * 1000 })
+            p50Milliseconds: observation.window?.p50Seconds.map { $0 * 1000 }, p99Milliseconds: observation.window?.p99Seconds.map { $0 * 1000 },
+            signals: observation.signals)
         var plan = Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
         planPool(&plan, observation: observation, held: held, group: inService + pending)
         return plan

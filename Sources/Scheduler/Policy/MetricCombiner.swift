@@ -41,7 +41,7 @@ public enum MetricCombiner {
                 missing.append(reading.metric)
                 continue
             }
-            let unit = unit(of: reading.metric)
+            let unit = reading.metric.unit
             if reading.metric.isPerInstance {
                 if current == 0 {
                     wants.append((reading.metric, value > 0 ? 1 : 0, "\(reading.metric.rawValue) \(value.rounded(toPlaces: 1)) with no instance"))
@@ -71,15 +71,5 @@ public enum MetricCombiner {
             return .init(desired: highest.desired, deciding: highest.metric, reason: highest.reason)
         }
         return .init(desired: current, deciding: nil, reason: wants.map(\.reason).joined(separator: "; "))
-    }
-
-    static func unit(of metric: ScalingMetric) -> String {
-        switch metric {
-        case .requests: "req/VM"
-        case .cpu: "% CPU"
-        case .latency: "ms"
-        case .inflight: "in flight/VM"
-        case .prometheus: "/VM"
-        }
     }
 }

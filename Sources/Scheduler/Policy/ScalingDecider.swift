@@ -31,8 +31,19 @@ public struct ScalingDecider: Sendable {
         public var busy: Bool
         /// Unit shown in reasons, e.g. `req/VM/10s`.
         public var unit: String
+        /// The metrics' readings when the scheduler scales on ``ScalingMetric``s (`--metric`):
+        /// they replace the policy's recommendation on `load` with ``MetricCombiner``'s. nil:
+        /// the policy on requests per instance.
+        public var readings: [MetricCombiner.Reading]?
+        /// How close to its target a metric counts as on target (a fraction; default 0.1).
+        public var tolerance = 0.1
 
-        public init(now: Double, inService: Int, pending: Int, load: Double?, lastAction: Double?, busy: Bool, unit: String = "req/VM/10s") {
+        public init(
+            now: Double, inService: Int, pending: Int, load: Double?, lastAction: Double?, busy: Bool, unit: String = "req/VM/10s",
+            readings: [MetricCombiner.Reading]? = nil, tolerance: Double = 0.1
+        ) {
+            self.readings = readings
+            self.tolerance = tolerance
             self.now = now
             self.inService = inService
             self.pending = pending
@@ -60,6 +71,9 @@ public struct ScalingDecider: Sendable {
         /// Whether the action starts a cooldown: policy actions do; bringing the group within
         /// min and max does not (the initial instances must not delay the first real scale-up).
         public var startsCooldown = true
+        /// The metric that asked for the action, its value and target (for the event); nil for
+        /// a hold, bounds and manual steps.
+        public var trigger: MetricCombiner.Reading?
     }
 
     public mutating func decide(_ input: Input) -> Decision {
@@ -78,10 +92,24 @@ public struct ScalingDecider: Sendable {
                 input.busy ? .none : .scaleDown(input.inService - desired), desired: rules.maximum,
                 reason: "\(input.busy ? "wait" : "scale down"): \(input.inService) > max \(rules.maximum) → \(input.inService) → \(desired)")
         }
-        guard let load = input.load, input.inService > 0 else {
-            return decision(.none, desired: current, reason: "hold: no load measurement yet")
+        let raw: Int
+        let why: String
+        let trigger: MetricCombiner.Reading?
+        if let readings = input.readings {
+            // From zero in service (min 0) a metric may ask for the first one; not while one boots.
+            guard input.inService > 0 || input.pending == 0 else {
+                return decision(.none, desired: current, reason: "hold: \(input.pending) warming up, none in service")
+            }
+            let recommendation = MetricCombiner.recommend(current: input.inService, readings: readings, tolerance: input.tolerance)
+            (raw, why) = (recommendation.desired, recommendation.reason)
+            trigger = recommendation.deciding.flatMap { metric in readings.first { $0.metric == metric } }
+        } else {
+            guard let load = input.load, input.inService > 0 else {
+                return decision(.none, desired: current, reason: "hold: no load measurement yet")
+            }
+            (raw, why) = policy.recommend(current: input.inService, load: load, unit: input.unit)
+            trigger = MetricCombiner.Reading(metric: .requests, target: policy.target(movingUp: raw > input.inService), value: load)
         }
-        let (raw, why) = policy.recommend(current: input.inService, load: load, unit: input.unit)
         let window = rules.scaleDownStabilization.seconds
         recommendations.removeAll { window <= 0 || input.now - $0.time > window }
         recommendations.append((input.now, raw))
@@ -101,7 +129,9 @@ public struct ScalingDecider: Sendable {
             if left > 0 {
                 return decision(.none, desired: desired, reason: "cooldown: \(why), \(left.rounded(toPlaces: 0)) s left", cooldownLeft: left)
             }
-            return decision(.scaleUp(desired - input.inService), desired: desired, reason: "scale up: \(why) → \(input.inService) → \(desired)")
+            var result = decision(.scaleUp(desired - input.inService), desired: desired, reason: "scale up: \(why) → \(input.inService) → \(desired)")
+            result.trigger = trigger
+            return result
         }
         if desired < input.inService {
             if input.pending > 0 || input.busy {
@@ -111,7 +141,9 @@ public struct ScalingDecider: Sendable {
             if left > 0 {
                 return decision(.none, desired: desired, reason: "cooldown: \(why), \(left.rounded(toPlaces: 0)) s left", cooldownLeft: left)
             }
-            return decision(.scaleDown(input.inService - desired), desired: desired, reason: "scale down: \(why) → \(input.inService) → \(desired)")
+            var result = decision(.scaleDown(input.inService - desired), desired: desired, reason: "scale down: \(why) → \(input.inService) → \(desired)")
+            result.trigger = trigger
+            return result
         }
         if raw < input.inService && stabilized >= input.inService {
             return decision(.none, desired: desired, reason: "hold: \(why), stabilizing (a higher recommendation within \(window.rounded(toPlaces: 0)) s)")

@@ -1,8 +1,9 @@
 /// A signal the scheduler can scale on (issue 20), each tracked against a target of its own.
 ///
-/// So far the pure rule that combines them (``MetricCombiner``); reading CPU from libvirt and
-/// `/proc`, latency from the balancer, in-flight counts and Prometheus queries comes next.
-public enum ScalingMetric: String, Sendable, Hashable, CaseIterable {
+/// The scheduler reads each one every tick (CPU from libvirt's domain stats or `/proc`, latency
+/// and in-flight counts from the balancer, a PromQL query), and ``MetricCombiner`` turns the
+/// readings into one count.
+public enum ScalingMetric: String, Sendable, Hashable, CaseIterable, Codable {
     /// Requests per in-service instance over the window.
     case requests
     /// Average CPU utilisation of the in-service instances, percent of their vCPUs.
@@ -19,4 +20,15 @@ public enum ScalingMetric: String, Sendable, Hashable, CaseIterable {
     /// (HPA's `ceil(current × value / target)`). Latency is not: more instances lower it, but not
     /// in proportion.
     public var isPerInstance: Bool { self != .latency }
+
+    /// The unit of its value and target, for reasons and charts.
+    public var unit: String {
+        switch self {
+        case .requests: "req/VM"
+        case .cpu: "% CPU"
+        case .latency: "ms"
+        case .inflight: "in flight/VM"
+        case .prometheus: "/VM"
+        }
+    }
 }

@@ -20,6 +20,15 @@ public enum ScalingPolicy: Sendable, Equatable {
         }
     }
 
+    /// The value of requests per instance per window it compares with when moving up (the
+    /// scale-up threshold or the target) or down.
+    public func target(movingUp: Bool) -> Double {
+        switch self {
+        case .threshold(let up, let down), .predictive(let up, let down): movingUp ? up : down
+        case .target(let value, _): value
+        }
+    }
+
     /// The recommended count for `current` in-service instances carrying `load` requests each per
     /// window, and why, e.g. `31.2 req/VM/10s > 20`.
     public func recommend(current: Int, load: Double, unit: String) -> (desired: Int, reason: String) {

@@ -1,0 +1,61 @@
+import AutoscalerAPI
+import InstanceProviders
+
+/// What the scheduler keeps between ticks to turn one tick's raw reads into the metrics' values:
+/// CPU-time readings and in-flight counts over the window, and since when each instance has been
+/// in service (for the CPU warm-up). Pure: the reads come in, values in each target's unit out.
+struct SignalState: Sendable {
+    var cpu: CPUWindow
+    var inflight: GaugeWindow
+    /// Monotonic seconds since when each in-service instance has been in service; those in
+    /// service at the first tick count as in service for ever (they served before this run).
+    var inServiceSince: [String: Double] = [:]
+    private var ticks = 0
+
+    init(window: Double) {
+        cpu = CPUWindow(seconds: window)
+        inflight = GaugeWindow(seconds: window)
+    }
+
+    /// This tick's values: `inService` names the instances in service; `backends` is the
+    /// balancer's view (nil when it did not answer); `cpu` the providers' CPU times and `query`
+    /// the PromQL value (nil when not read or not readable). A metric without a trustworthy value
+    /// is absent, so that the planner holds.
+    mutating func update(
+        now: Double, inService: [String], backends: [String: BackendStatus]?, window: LoadWindow, cpu times: [String: CPUTime]?,
+        query: Double?, configuration: Scheduler.Configuration
+    ) -> [ScalingMetric: Double] {
+        ticks += 1
+        let names = Set(inService)
+        inServiceSince = inServiceSince.filter { names.contains($0.key) }
+        for name in inService where inServiceSince[name] == nil { inServiceSince[name] = ticks == 1 ? -.infinity : now }
+        let count = Double(inService.count)
+        var values: [ScalingMetric: Double] = [:]
+        if let backends {
+            let inFlight = Double(inService.reduce(0) { $0 + (backends[$1]?.inFlight ?? 0) })
+            inflight.add(count > 0 ? inFlight / count : inFlight, at: now)
+            values[.inflight] = inflight.average
+            if configuration.metrics.contains(where: { $0.metric == .latency }) {
+                // No request in the window: nothing is slow, the metric abstains (0 ms); no
+                // histogram at all (a balancer that does not measure latency): no sample.
+                if window.requestsInWindow == 0 {
+                    values[.latency] = 0
+                } else {
+                    values[.latency] = window.latency(configuration.latencyQuantile).map { $0 * 1000 }
+                }
+            }
+        } else {
+            inflight.reset()
+        }
+        if let times {
+            cpu.add(times.filter { names.contains($0.key) }, at: now)
+            values[.cpu] = cpu.utilisation(of: inServiceSince, now: now, warmup: configuration.cpuWarmup.seconds)
+        } else {
+            cpu.reset()
+        }
+        // Per instance, as KEDA's Prometheus scaler (an AverageValue target): the query's total
+        // over the instances serving it; with none, the total asks for the first.
+        if let query { values[.prometheus] = count > 0 ? query / count : query }
+        return values
+    }
+}
