@@ -165,7 +165,7 @@ let package = Package(
         .target(
             name: "SchedulerCLI",
             dependencies: [
-                "Scheduler", "AutoscalerCLI", "ProviderCLI", "AutoscalerAPI", "InstanceProviders",
+                "Scheduler", "AutoscalerCLI", "ProviderCLI", "AutoscalerAPI", "AutoscalerClient", "InstanceProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

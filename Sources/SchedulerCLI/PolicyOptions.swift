@@ -21,7 +21,8 @@ public struct PolicyOptions: ParsableArguments, Sendable {
     @Option(help: "Seconds of the sliding load window (default 10).") var window: Double?
     @Option(help: "Requests per instance per window above which one is added (default 20).") var scaleUpThreshold: Double?
     @Option(help: "Requests per instance per window below which one is removed (default 5).") var scaleDownThreshold: Double?
-    @Option(help: "Target requests per instance per window, for --policy target (default 12.5).") var target: Double?
+    @Option(help: "Target requests per instance per window, for --policy target (default 12.5); with --metric, each metric's target in the same order (repeatable).")
+    var target: [Double] = []
     @Option(help: "Tolerance around the target, a fraction (default 0.1).") var tolerance: Double?
     @Option(help: "Seconds after any action before the next, both ways (default 30).") var cooldown: Double?
     @Option(help: "Seconds after any action before a scale-up (default: --cooldown).") var scaleUpCooldown: Double?
@@ -64,8 +65,12 @@ public struct PolicyOptions: ParsableArguments, Sendable {
         try value.map { try Duration.option($0, name, allowZero: allowZero) }
     }
 
-    /// Flags over `file` over the defaults; what only the merge can tell is a usage error.
-    public func settings(file: File = File()) throws -> Settings {
+    /// `--policy` as given on the command line or in `file` (nil: the default).
+    func policyGiven(file: File) -> PolicyKind? { policy ?? file.policy }
+
+    /// Flags over `file` over the defaults; what only the merge can tell is a usage error. With
+    /// `metrics` (``MetricOptions``) the targets are theirs, and the policy is target tracking.
+    public func settings(file: File = File(), metrics: Bool = false) throws -> Settings {
         var rules = ScalingRules()
         rules.minimum = min ?? file.min ?? rules.minimum
         rules.maximum = max ?? file.max ?? rules.maximum
@@ -85,7 +90,7 @@ public struct PolicyOptions: ParsableArguments, Sendable {
         let interval = try Self.seconds(interval ?? file.interval, "interval") ?? .seconds(1)
         let window = try Self.seconds(window ?? file.window, "window") ?? .seconds(10)
         let policy: ScalingPolicy
-        let kind = self.policy ?? file.policy ?? .threshold
+        let kind = metrics ? .target : self.policy ?? file.policy ?? .threshold
         switch kind {
         case .threshold, .predictive:
             let up = scaleUpThreshold ?? file.scaleUpThreshold ?? 20
@@ -94,8 +99,13 @@ public struct PolicyOptions: ParsableArguments, Sendable {
                 throw ValidationError("--scale-up-threshold must be above --scale-down-threshold (both ≥ 0)")
             }
             policy = kind == .predictive ? .predictive(up: up, down: down) : .threshold(up: up, down: down)
+        case .target where metrics:
+            let band = tolerance ?? file.tolerance ?? 0.1
+            guard band >= 0, band < 1 else { throw ValidationError("--tolerance must be within 0 … 1") }
+            policy = .target(value: file.target ?? 12.5, tolerance: band)
         case .target:
-            let value = target ?? file.target ?? 12.5
+            guard target.count <= 1 else { throw ValidationError("several --target values need as many --metric") }
+            let value = target.first ?? file.target ?? 12.5
             let band = tolerance ?? file.tolerance ?? 0.1
             guard value > 0, value.isFinite, band >= 0, band < 1 else { throw ValidationError("--target must be > 0 and --tolerance within 0 … 1") }
             policy = .target(value: value, tolerance: band)

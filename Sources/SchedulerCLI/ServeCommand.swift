@@ -2,6 +2,7 @@ import ArgumentParser
 import AutoscalerCLI
 import ProviderCLI
 import AutoscalerAPI
+import AutoscalerClient
 import InstanceProviders
 import Foundation
 import Logging
@@ -32,6 +33,7 @@ public struct Serve: AsyncParsableCommand, Sendable {
             """)
     var config: String?
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup(title: "Scaling metrics") var metricOptions: MetricOptions
     @Option(help: "The balancer: our admin API (default http://127.0.0.1:8081), or HAProxy's Runtime API as haproxy:/path/to/admin.sock or haproxy://HOST:PORT.") var balancer: String?
     @Option(help: "Token for the balancer's admin API (default: $AUTOSCALER_TOKEN).") var balancerToken: String?
     @Option(help: "Address of the scheduler's API (default 127.0.0.1).") var apiHost: String?
@@ -70,6 +72,7 @@ public struct Serve: AsyncParsableCommand, Sendable {
         try await CommandFailure.reporting("scheduler", trappingSignals: false) {
             let admin = try BalancerConnector.balancer(
                 url: configuration.balancerURL, token: configuration.balancerToken, haproxyBackend: providerOptions.haproxyBackend)
+            let query = try await prometheusQuery(for: configuration, logger: logger)
             var settings = configuration
             if settings.apiToken == nil {
                 // POST /api/v1/scale always takes a token (a web page the user opens could
@@ -81,7 +84,11 @@ public struct Serve: AsyncParsableCommand, Sendable {
             let provider = try await providerOptions.makeProvider(logger: logger, file: providerFile)
             let store = try History(path: settings.historyPath, retention: settings.historyRetention)
             logger.info("provider: \(provider.summary); history: \(settings.historyPath ?? "memory")")
-            let scheduler = Scheduler(configuration: settings, provider: provider, balancer: admin, history: store, logger: logger)
+            let scheduler = Scheduler(
+                configuration: settings, provider: provider, balancer: admin, history: store, logger: logger, metricQuery: query)
+            if !settings.metrics.isEmpty {
+                logger.info("scaling on \(settings.metrics.map(\.description).joined(separator: ", "))")
+            }
             let api = SchedulerAPI(scheduler: scheduler)
             let reloader = HangupReloader { reload(scheduler, logger: logger) }
             let group = ServiceGroup(
@@ -90,6 +97,28 @@ public struct Serve: AsyncParsableCommand, Sendable {
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
+    }
+
+    /// The `prometheus` metric's query, asked once before anything starts: a server that does
+    /// not answer, a query it refuses, or one that gives no series or several is an error now,
+    /// not a scheduler that holds for ever.
+    func prometheusQuery(for configuration: Scheduler.Configuration, logger: Logger) async throws -> PrometheusQuery? {
+        guard configuration.metrics.contains(where: { $0.metric == .prometheus }), let url = configuration.prometheusURL,
+            let text = configuration.prometheusQuery
+        else { return nil }
+        let query: PrometheusQuery
+        do {
+            query = try PrometheusQuery(url: url, query: text)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        do {
+            let value = try await query.value()
+            logger.info("prometheus query \(query.location) gives \(value)")
+        } catch {
+            throw CommandError("--prometheus-query: \(error)", exitCode: 12)
+        }
+        return query
     }
 
     /// SIGHUP: the flags and the config file merged again; the policy's settings applied (an
@@ -124,11 +153,20 @@ public struct Serve: AsyncParsableCommand, Sendable {
     /// Flags over the config file over the defaults; what only the merge can tell is a usage error.
     func makeConfiguration() throws -> Scheduler.Configuration {
         try CommandEnvironment.checkConfigKeys(
-            config, files: [File(), PolicyOptions.File(), WarmPoolOptions.File(), ProviderOptions.File()])
+            config, files: [File(), PolicyOptions.File(), MetricOptions.File(), WarmPoolOptions.File(), ProviderOptions.File()])
         let file = try CommandEnvironment.configFile(config, empty: File())
         var result = Scheduler.Configuration()
         let policyFile = try CommandEnvironment.configFile(config, empty: PolicyOptions.File())
-        let settings = try policyOptions.settings(file: policyFile)
+        let metricFile = try CommandEnvironment.configFile(config, empty: MetricOptions.File())
+        let metricsGiven = !metricOptions.metrics.isEmpty || !(metricFile.metrics ?? []).isEmpty
+        let settings = try policyOptions.settings(file: policyFile, metrics: metricsGiven)
+        let metricSettings = try metricOptions.settings(targets: policyOptions.target, policy: policyOptions.policyGiven(file: policyFile), file: metricFile)
+        result.metrics = metricSettings.metrics
+        result.latencyQuantile = metricSettings.quantile
+        result.cpuWarmup = metricSettings.cpuWarmup
+        result.prometheusURL = metricSettings.prometheusURL
+        result.prometheusQuery = metricSettings.prometheusQuery
+        if case .target(_, let tolerance) = settings.policy { result.tolerance = tolerance }
         result.policy = settings.policy
         result.rules = settings.rules
         result.interval = settings.interval

@@ -189,6 +189,28 @@ struct SchedulerCommandTests {
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
         }
+        let metricCases: [([String], String)] = [
+            (["--metric", "magic"], "'magic' is invalid for '--metric <metric>'"),
+            (["--metric", "cpu", "--target", "0"], "--target for cpu must be a number > 0"),
+            (["--metric", "latency"], "--metric latency needs its --target (an SLO in ms"),
+            (["--metric", "cpu", "--metric", "cpu"], "--metric cpu is given twice"),
+            (["--metric", "cpu", "--target", "60", "--target", "5"], "give one --target per --metric"),
+            (["--metric", "prometheus", "--target", "5"], "--metric prometheus needs --prometheus-url and --prometheus-query"),
+            (["--metric", "cpu", "--policy", "threshold"], "does not combine with --policy threshold"),
+            (["--prometheus-url", "http://127.0.0.1:9090"], "are for --metric prometheus"),
+            (["--metric", "latency", "--target", "200", "--quantile", "1"], "--quantile must be within 0 … 1"),
+        ]
+        for (arguments, message) in metricCases {
+            let result = try await CommandRunner.run("scheduler", arguments + ["--provider", "process"])
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        // Checked at start: a Prometheus that does not answer is a one-line error, not a scheduler holding for ever.
+        let noPrometheus = try await CommandRunner.run(
+            "scheduler",
+            ["--metric", "prometheus", "--target", "5", "--prometheus-url", "http://127.0.0.1:1", "--prometheus-query", "up", "--provider", "process"])
+        #expect(noPrometheus.status == 12, "\(noPrometheus.stderr)")
+        #expect(noPrometheus.stderr.hasPrefix("scheduler: error: --prometheus-query: cannot reach Prometheus at http://127.0.0.1:1"), "\(noPrometheus.stderr)")
         let unreachable = try await CommandRunner.run("scheduler", ["--balancer", "ftp://x", "--provider", "process"])
         #expect(unreachable.status == 11, "\(unreachable.stderr)")
         #expect(unreachable.stderr.hasPrefix("scheduler: error: load balancer: 'ftp://x' is not an admin URL"), "\(unreachable.stderr)")

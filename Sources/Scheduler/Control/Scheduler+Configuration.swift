@@ -53,6 +53,10 @@ extension Scheduler {
         /// 15 s): a VM that just booted is still busy with its own start (HPA's initialization
         /// period).
         public var cpuWarmup: Duration = .seconds(15)
+        /// The `prometheus` metric's server and PromQL query (the scheduler is given the query
+        /// itself as a `MetricQuery`; these say what it is, for reloads and the status).
+        public var prometheusURL: String?
+        public var prometheusQuery: String?
 
         public init() {}
 

@@ -14,6 +14,9 @@ extension Scheduler.Configuration {
             ("scaleDownCooldown", describe(rules.scaleDownCooldown), describe(new.rules.scaleDownCooldown)),
             ("scaleDownStabilization", describe(rules.scaleDownStabilization), describe(new.rules.scaleDownStabilization)),
             ("interval", describe(interval), describe(new.interval)),
+            ("metrics", metrics.map(\.description).joined(separator: ", "), new.metrics.map(\.description).joined(separator: ", ")),
+            ("tolerance", "\(tolerance)", "\(new.tolerance)"), ("quantile", "\(latencyQuantile)", "\(new.latencyQuantile)"),
+            ("cpuWarmup", describe(cpuWarmup), describe(new.cpuWarmup)),
         ]
         let restart: [(String, String, String)] = [
             ("window", describe(window), describe(new.window)), ("balancer", balancerURL, new.balancerURL),
@@ -26,6 +29,8 @@ extension Scheduler.Configuration {
             ("capacity", capacity.map { "\($0)" } ?? "none", new.capacity.map { "\($0)" } ?? "none"),
             ("leadTime", describe(leadTime), describe(new.leadTime)), ("warmPool", "\(warmPool)", "\(new.warmPool)"),
             ("warmState", "\(warmState)", "\(new.warmState)"), ("reuseOnScaleIn", "\(reuseOnScaleIn)", "\(new.reuseOnScaleIn)"),
+            ("prometheusUrl", prometheusURL ?? "none", new.prometheusURL ?? "none"),
+            ("prometheusQuery", prometheusQuery ?? "none", new.prometheusQuery ?? "none"),
             ("maxPrepared", maxPrepared.map { "\($0)" } ?? "none", new.maxPrepared.map { "\($0)" } ?? "none"),
             ("retentionDays", "\((historyRetention.seconds / 86400).rounded(toPlaces: 3))", "\((new.historyRetention.seconds / 86400).rounded(toPlaces: 3))"),
         ]
@@ -35,8 +40,9 @@ extension Scheduler.Configuration {
 }
 
 extension Scheduler {
-    /// Applies `new` policy settings (SIGHUP's path): the policy, bounds, steps, cooldowns and
-    /// interval from the next tick, kept in an event saying what changed. The rest stays as it
+    /// Applies `new` policy settings (SIGHUP's path): the policy, bounds, steps, cooldowns,
+    /// interval and the scaling metrics with their targets from the next tick (a metric added
+    /// that needs what only a start makes, a Prometheus query, holds until a restart), kept in an event saying what changed. The rest stays as it
     /// runs. Returns what changed and what waits for a restart.
     @discardableResult
     public func reload(_ new: Configuration) -> (applied: [String], needRestart: [String]) {
@@ -45,11 +51,17 @@ extension Scheduler {
             running.policy = new.policy
             running.rules = new.rules
             running.interval = new.interval
+            running.metrics = new.metrics
+            running.tolerance = new.tolerance
+            running.latencyQuantile = new.latencyQuantile
+            running.cpuWarmup = new.cpuWarmup
             return changes
         }
         state.withLock { state in
             state.planner.decider.policy = new.policy
             state.planner.decider.rules = new.rules
+            state.planner.configuration.metrics = new.metrics
+            state.planner.configuration.tolerance = new.tolerance
         }
         if !changes.applied.isEmpty {
             record(.reload, reason: changes.applied.joined(separator: "; "))

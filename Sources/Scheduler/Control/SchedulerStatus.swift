@@ -34,6 +34,20 @@ public struct SchedulerStatus: Codable, Sendable, Equatable {
     public var warm = 0
     public var warmPreparing = 0
     public var warmPool = 0
+    /// The metrics scaled on (`--metric`), each with its target and its value at the last tick
+    /// (nil: no sample, the scheduler holds); empty when the policy scales on requests.
+    public var metrics: [MetricStatus] = []
+}
+
+/// One scaling metric in ``SchedulerStatus``.
+public struct MetricStatus: Codable, Sendable, Equatable {
+    public var metric: ScalingMetric
+    /// Its unit: `% CPU`, `ms`, …
+    public var unit: String
+    public var target: Double
+    public var value: Double?
+    /// Why it has no value, when its read failed (the error).
+    public var unreadable: String?
 }
 
 /// `POST /api/v1/scale`: `{"desired": n}` or `{"delta": ±1}`.
@@ -68,6 +82,15 @@ extension Scheduler {
             status.warm = state.warm
             status.warmPreparing = state.preparing
             status.warmPool = configuration.warmPool
+            status.metrics = configuration.metrics.map { target in
+                MetricStatus(
+                    metric: target.metric, unit: target.metric.unit, target: target.target, value: state.lastSample?.value(of: target.metric),
+                    unreadable: state.unreadable[target.metric])
+            }
+            if !configuration.metrics.isEmpty {
+                status.policy = "metrics: " + configuration.metrics.map(\.description).joined(separator: ", ")
+                status.target = nil
+            }
             return status
         }
     }

@@ -1,0 +1,134 @@
+import AutoscalerAPI
+import AutoscalerClient
+import Foundation
+import InstanceProviders
+import Scheduler
+import Testing
+
+/// The metrics' windows, the planner scaling on them, and the PromQL answer's one number: pure
+/// parts, table-tested.
+@Suite("scaling signals")
+struct ScalingSignalsTests {
+    static func cpu(_ seconds: Double, cpus: Int = 1) -> CPUTime { CPUTime(used: .milliseconds(Int64(seconds * 1000)), cpus: cpus) }
+
+    @Test func cpuOverTheWindowLeavesOutWarmingAndRestartedInstances() {
+        var window = CPUWindow(seconds: 10)
+        // web_vm1 uses half a CPU, web_vm2 (two vCPUs) one CPU of two: 50 % each.
+        for tick in 0...12 {
+            let t = Double(tick)
+            window.add(["web_vm1": Self.cpu(t * 0.5), "web_vm2": Self.cpu(t * 1.0, cpus: 2)], at: t)
+        }
+        let both = window.utilisation(of: ["web_vm1": -.infinity, "web_vm2": -.infinity], now: 12, warmup: 15)
+        #expect(both.map { abs($0 - 50) < 0.001 } == true, "\(String(describing: both))")
+        // In service for 5 s with a 15 s warm-up: left out; none left is no sample, not 0 %.
+        #expect(window.utilisation(of: ["web_vm1": 7], now: 12, warmup: 15) == nil)
+        #expect(window.utilisation(of: ["web_vm1": -.infinity, "web_vm2": 7], now: 12, warmup: 15).map { abs($0 - 50) < 0.001 } == true)
+        // The counter went back (the VM restarted): its window starts again; one reading says nothing.
+        window.add(["web_vm1": Self.cpu(0.1), "web_vm2": Self.cpu(13)], at: 13)
+        #expect(window.utilisation(of: ["web_vm1": -.infinity], now: 13, warmup: 0) == nil)
+        // An instance not read this tick is forgotten: its next reading starts afresh.
+        window.add(["web_vm1": Self.cpu(0.6)], at: 14)
+        window.add(["web_vm1": Self.cpu(1.1), "web_vm2": Self.cpu(100)], at: 15)
+        #expect(window.utilisation(of: ["web_vm2": -.infinity], now: 15, warmup: 0) == nil)
+    }
+
+    @Test func inFlightIsAveragedOverTheWindow() {
+        var gauge = GaugeWindow(seconds: 3)
+        #expect(gauge.average == nil)
+        for (t, value) in [(0.0, 0.0), (1, 2), (2, 0), (3, 2), (4, 2)] { gauge.add(value, at: t) }
+        #expect(gauge.average == 2.0 * 2 / 3)  // 2, 0, 2… the readings within 3 s: t = 2, 3, 4
+        gauge.reset()
+        #expect(gauge.average == nil)
+    }
+
+    static func planner(_ metrics: [MetricTarget]) -> ScalingPlanner {
+        var configuration = ScalingPlanner.Configuration()
+        configuration.metrics = metrics
+        var rules = ScalingRules()
+        rules.minimum = 1
+        rules.maximum = 10
+        rules.maxStepUp = 10
+        return ScalingPlanner(policy: .threshold(up: 20, down: 5), rules: rules, configuration: configuration)
+    }
+
+    static func observe(at now: Double, instances: Int = 2, requests: Double? = 20, signals: [ScalingMetric: Double]) -> ScalingPlanner.Observation {
+        ScalingPlanner.Observation(
+            now: now, date: Date(timeIntervalSince1970: 1_800_000_000 + now),
+            instances: (1...instances).map { ScalingPlannerTests.instance($0) }, window: requests.map { .init(requests: $0) }, signals: signals)
+    }
+
+    @Test func cpuScalesOutWhileRequestsAreUnderTheirTargetAndTheEventSaysSo() {
+        var planner = Self.planner([MetricTarget(.requests, target: 20), MetricTarget(.cpu, target: 60)])
+        // 10 req/VM (under 20) but 90 % CPU: ceil(2 × 90 / 60) = 3.
+        let plan = planner.plan(Self.observe(at: 100, requests: 20, signals: [.cpu: 90]))
+        #expect(plan.decision?.action == .scaleUp(1))
+        #expect(plan.decision?.trigger == MetricCombiner.Reading(metric: .cpu, target: 60, value: 90))
+        #expect(plan.decision?.reason.hasPrefix("scale up: cpu 90 % CPU > target 60") == true, "\(plan.decision?.reason ?? "")")
+        #expect(plan.sample.cpuPercent == 90)
+        #expect(plan.sample.value(of: .requests) == 10)
+    }
+
+    @Test func aMissingSampleHoldsAndAScaleInNeedsEveryMetric() {
+        // CPU unread: the low request count must not scale in on its own.
+        var planner = Self.planner([MetricTarget(.requests, target: 20), MetricTarget(.cpu, target: 60)])
+        let held = planner.plan(Self.observe(at: 100, instances: 4, requests: 8, signals: [:]))
+        #expect(held.decision?.action == ScalingDecider.Action.none)
+        #expect(held.decision?.reason.contains("no sample of cpu") == true, "\(held.decision?.reason ?? "")")
+        // Both low: in; the metric asking for most decides (requests 2/VM → 1; cpu 40 % → 3).
+        let both = planner.plan(Self.observe(at: 101, instances: 4, requests: 8, signals: [.cpu: 40]))
+        #expect(both.decision?.action == .scaleDown(1))
+        #expect(both.decision?.trigger?.metric == .cpu)
+    }
+
+    @Test func latencyOnlyScalesOut() {
+        var planner = Self.planner([MetricTarget(.latency, target: 200)])
+        let slow = planner.plan(Self.observe(at: 100, signals: [.latency: 450]))
+        #expect(slow.decision?.action == .scaleUp(1))
+        #expect(slow.decision?.trigger == MetricCombiner.Reading(metric: .latency, target: 200, value: 450))
+        let fast = planner.plan(Self.observe(at: 200, instances: 5, requests: 0, signals: [.latency: 0]))
+        #expect(fast.decision?.action == ScalingDecider.Action.none)
+        // No latency histogram at all (a data plane that does not measure it): no sample, hold.
+        let none = planner.plan(Self.observe(at: 300, instances: 5, requests: 0, signals: [:]))
+        #expect(none.decision?.reason.contains("no sample of latency") == true, "\(none.decision?.reason ?? "")")
+    }
+
+    @Test func prometheusScalesFromZeroAndPerInstance() {
+        var planner = Self.planner([MetricTarget(.prometheus, target: 100)])
+        planner.decider.rules.minimum = 0
+        let empty = ScalingPlanner.Observation(now: 10, date: Date(), instances: [], window: .init(requests: 0), signals: [.prometheus: 30])
+        #expect(planner.plan(empty).decision?.action == .scaleUp(1))
+        // 2 instances, a total of 500 → 250 per instance → ceil(500 / 100) = 5.
+        let plan = planner.plan(Self.observe(at: 100, signals: [.prometheus: 250]))
+        #expect(plan.decision?.action == .scaleUp(3))
+        #expect(plan.sample.prometheusValue == 250)
+    }
+
+    // MARK: PromQL answers
+
+    static func answer(_ json: String) -> Data { Data(json.utf8) }
+
+    @Test func aPromQLAnswerGivesOneNumberOrSaysWhyNot() throws {
+        let one = #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000.1,"42.5"]}]}}"#
+        #expect(try PrometheusQuery.value(of: Self.answer(one)) == 42.5)
+        let scalar = #"{"status":"success","data":{"resultType":"scalar","result":[1700000000.1,"7"]}}"#
+        #expect(try PrometheusQuery.value(of: Self.answer(scalar)) == 7)
+        let cases: [(String, String)] = [
+            (#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, "gives no series"),
+            (
+                #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"backend":"a"},"value":[1,"1"]},{"metric":{"backend":"b"},"value":[1,"2"]}]}}"#,
+                #"gives 2 series, not one ({backend="a"} {backend="b"}"#
+            ),
+            (#"{"status":"error","errorType":"bad_data","error":"parse error at char 4"}"#, "refused the query (400): parse error at char 4"),
+            (#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#, "gives a matrix, not one number"),
+            (#"{"status":"success","data":{"resultType":"scalar","result":[1,"NaN"]}}"#, "gives NaN, not a finite number"),
+            ("<html>", "not its API's JSON"),
+        ]
+        for (json, message) in cases {
+            let status: UInt = json.contains(#""status":"error""#) ? 400 : 200
+            let error = #expect(throws: MetricQueryError.self) { try PrometheusQuery.value(of: Self.answer(json), status: status) }
+            #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
+        }
+        #expect(throws: MetricQueryError.self) { try PrometheusQuery(url: "ftp://x", query: "up") }
+        #expect(throws: MetricQueryError.self) { try PrometheusQuery(url: "http://127.0.0.1:9090", query: "  ") }
+    }
+}
