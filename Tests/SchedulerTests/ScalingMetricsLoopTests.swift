@@ -1,0 +1,72 @@
+import AutoscalerAPI
+import Foundation
+import Scheduler
+import TestSupport
+import Testing
+
+/// The metrics beyond requests with real parts: the process provider's `webserver` instances
+/// burning real CPU (`?work=`), the balancer's real latency histogram, the scheduler's loop.
+@Suite("scaling on cpu and latency with real instances")
+struct ScalingMetricsLoopTests {
+    static func configure(_ configuration: inout Scheduler.Configuration, metrics: [MetricTarget]) {
+        configuration.interval = .milliseconds(250)
+        configuration.window = .seconds(2)
+        configuration.metrics = metrics
+        configuration.cpuWarmup = .milliseconds(500)
+        configuration.rules.minimum = 1
+        configuration.rules.maximum = 2
+        configuration.rules.scaleUpCooldown = .seconds(1)
+        configuration.rules.scaleDownCooldown = .seconds(1)
+        configuration.startupTimeout = .seconds(10)
+        configuration.drainTimeout = .seconds(10)
+    }
+
+    @Test func cpuBoundTrafficScalesOnCPUWhileRequestsStayUnderTheirTarget() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            try await SchedulerLoopTests.withScheduler(lb) { configuration in
+                Self.configure(&configuration, metrics: [MetricTarget(.requests, target: 100), MetricTarget(.cpu, target: 25)])
+            } _: { scheduler in
+                try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                // 12 req/s of 40 ms of CPU each: about 48 % of a CPU, and 24 requests per 2 s window
+                // (a quarter of the requests target).
+                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 12, seconds: 8, work: 40)
+                try await waitUntil(20, "a scale-up on cpu") { scheduler.status.inService == 2 }
+                let report = try await load
+                #expect(report.errorsTotal == 0, "\(report.errors)")
+                let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
+                #expect(up.metric == .cpu, "\(up.reason)")
+                #expect((up.value ?? 0) > 25 * 1.1 && up.target == 25, "\(up.reason)")
+                #expect(up.reason.contains("cpu "), "\(up.reason)")
+                // What requests per instance were meanwhile: under their target all along.
+                let loaded = try scheduler.history.samples(since: 0).filter { ($0.cpuPercent ?? 0) > 25 }
+                #expect(!loaded.isEmpty)
+                #expect(loaded.allSatisfy { $0.loadPerInstance < 100 }, "\(loaded.map(\.loadPerInstance))")
+                let status = scheduler.status
+                #expect(status.metrics.map(\.metric) == [.requests, .cpu])
+                #expect(status.policy == "metrics: requests 100 req/VM, cpu 25 % CPU")
+            }
+        }
+    }
+
+    @Test func aSlowBackendScalesOnLatencyAndLatencyAloneNeverScalesIn() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            try await SchedulerLoopTests.withScheduler(lb) { configuration in
+                Self.configure(&configuration, metrics: [MetricTarget(.latency, target: 20)])
+            } _: { scheduler in
+                try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                // Every request takes 40 ms: p99 over the 20 ms SLO, whatever the count.
+                let report = try await ConstantLoad.run(port: lb.proxyPort, rate: 5, seconds: 6, work: 40)
+                #expect(report.errorsTotal == 0, "\(report.errors)")
+                try await waitUntil(15, "a scale-up on latency") { scheduler.status.inService == 2 }
+                let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
+                #expect(up.metric == .latency && (up.value ?? 0) >= 25, "\(up.reason)")
+                #expect(up.reason.contains("> SLO 20"), "\(up.reason)")
+                // No traffic now: latency abstains, and alone it never removes an instance.
+                try await Task.sleep(for: .seconds(3))
+                #expect(scheduler.status.inService == 2)
+                #expect(try scheduler.history.events(since: 0).allSatisfy { $0.kind != .scaleDown })
+                #expect(scheduler.status.metrics.first?.value == 0)
+            }
+        }
+    }
+}
