@@ -189,6 +189,37 @@ wait_for 60 "the VM removed again" back_to_before
 echo "libvirtd restarted: the scheduler reconnected, then scaled up and down"
 cleanup_stack
 
+section "the cpu metric from libvirt's domain stats: two real VMs idle, then under load"
+"$BIN/loadbalancer" --port 18280 --admin-port 18281 --check-interval 1 --log-level warning 2>"$work/lb.log" &
+stack_pids+=($!)
+"$BIN/scheduler" --provider libvirt --uri "$URI" --balancer http://127.0.0.1:18281 --api-port 18290 --min 2 --max 2 \
+    --window 4 --metric cpu --target 30 --cpu-warmup 0 --history "$work/cpu.sqlite" --log-level info 2>"$work/scheduler.log" &
+stack_pids+=($!)
+wait_for 60 "web_vm1 and web_vm2 in service" in_service 2
+cpu_value() { curl -fsS http://127.0.0.1:18290/api/v1/status | json 'd["metrics"][0].get("value")'; }
+has_cpu() { [ "$(cpu_value)" != None ]; }
+wait_for 20 "a CPU sample of both VMs" has_cpu
+sleep 4   # a whole window without load
+idle=$(cpu_value)
+"$BIN/clientsim" constant --rate 100 --duration 15 --url http://127.0.0.1:18280/ --log-level error >/dev/null 2>&1 &
+client=$!
+stack_pids+=($client)
+load_start=$(date +%s.%N)
+above_target() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 30 else 1)' "$(cpu_value)"; }
+wait_for 20 "the VMs' CPU above the 30 % target" above_target
+detected=$(echo "$(date +%s.%N) - $load_start" | bc)
+sleep 4
+loaded=$(cpu_value)
+decision=$(status_field 18290 lastDecision)
+wait "$client" || true
+reads=$(curl -fsS http://127.0.0.1:18290/metrics | grep 'scheduler_signal_read_duration_seconds_bucket{metric="cpu",le="0.01"}\|scheduler_signal_read_duration_seconds_count{metric="cpu"}' | awk '{print $2}' | paste -sd' ')
+printf 'cpu of the VMs: idle %.1f %%, under 100 req/s %.1f %%; above the target %.1f s after the load began (4 s window); reads within 10 ms, of all: %s\n' \
+    "$idle" "$loaded" "$detected" "$reads"
+python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 15 < 30 < float(sys.argv[2]) else 1)' "$idle" "$loaded" ||
+    fail "the VMs' CPU did not rise with the load (idle $idle %, loaded $loaded %)"
+grep -q "cpu .* % CPU > target 30" <<<"$decision" || fail "the decision does not name the cpu metric: $decision"
+cleanup_stack
+
 section "warm pool: a paused VM serves within a second, returns on scale-in, survives a killed scheduler"
 events() { curl -fsS http://127.0.0.1:18290/api/v1/events?since=0; }
 warm_is() { [ "$(status_field 18290 warm)" = "$1" ]; }
