@@ -39,6 +39,8 @@ scripts/haproxy-check.sh "$(swift build --show-bin-path)"
 scripts/demo.sh --haproxy --fast --duration 35 --non-interactive --debug
 section "monitoring: the scrape config and every dashboard query against a real Prometheus"
 scripts/monitoring-check.sh "$(swift build --show-bin-path)"
+section "the prometheus scaling metric against a real Prometheus: bad queries refused at start, scaling out and in, a hold while it is gone"
+scripts/prometheus-scaling-check.sh "$(swift build --show-bin-path)"
 section "install.sh into a temporary prefix: the installed binaries with the installed configs, systemd-analyze verify, uninstall.sh"
 scripts/install-check.sh
 

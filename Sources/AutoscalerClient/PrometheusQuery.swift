@@ -66,7 +66,8 @@ public struct PrometheusQuery: MetricQuery {
             sample = pair
         case .vector(let series):
             guard series.count == 1 else {
-                let labels = series.prefix(3).map { $0.metric.map { "\($0)=\"\($1)\"" }.sorted().joined(separator: ",") }.map { "{\($0)}" }
+                let labels = series.prefix(3).map { $0.metric.filter { $0.key != "__name__" }.map { "\($0)=\"\($1)\"" }.sorted().joined(separator: ",") }
+                    .map { "{\($0)}" }
                 throw MetricQueryError(
                     series.isEmpty
                         ? "the query gives no series (nothing scraped yet, or a misspelt metric; `… or vector(0)` makes none count as 0)"
