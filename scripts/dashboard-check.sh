@@ -29,7 +29,9 @@ cleanup() {
     wait 2>/dev/null || true
     # Every instance by name: scale-down without one skips the warm-pool member, which was left
     # behind, paused (SIGSTOP), after every run.
+    pids=()
     remove_created "$BIN" process "$work/state"
+    remove_created "$BIN" process "$work/state-metrics"
 }
 at_exit cleanup
 # Below the kernel's ephemeral range (32768+), so that no outgoing connection holds one of them.
@@ -57,3 +59,21 @@ python3 scripts/dashboard-cdp.py "$url" --timeout 60 \
     --screenshot "$out/dashboard.png" 1280x1500 --screenshot "$out/dashboard-phone.png" 390x1700 ||
     fail "the dashboard check failed (see above)"
 pkill -TERM -f "clientsim constant --rate 20 --duration 45 --url http://127.0.0.1:$lb/" || true
+
+# The scaling metrics' charts, on a second stack: a scheduler scaling on cpu and in-flight
+# requests, its process instances burning real CPU (?work=40): one chart per metric against its
+# target, and the scale-up the cpu metric decides.
+cleanup
+"$BIN/loadbalancer" --port $lb --admin-port $admin --check-interval 1 --log-level warning 2>"$work/lb.log" & pids+=($!)
+"$BIN/scheduler" --provider process --state-dir "$work/state-metrics" --balancer http://127.0.0.1:$admin --api-port $api \
+    --min 1 --max 2 --window 4 --cooldown 3 --metric cpu --target 25 --metric inflight --target 4 --cpu-warmup 1 --token dashboard-test \
+    --history "$work/history-metrics.sqlite" --log-level warning 2>"$work/scheduler.log" & pids+=($!)
+wait_for 30 "1 in service" in_service 1
+python3 scripts/dashboard-cdp.py "$url" --timeout 60 \
+    --contains "scaling on cpu 25 % CPU, inflight 4 in flight/VM" \
+    --contains "CPU of the in-service VMs (% CPU) against its target" --contains "Requests in flight per VM (in flight/VM) against its target" \
+    --run "'$BIN/clientsim' constant --rate 12 --work 40 --duration 40 --url http://127.0.0.1:$lb/ --log-level error >/dev/null 2>&1 &" \
+    --expect in-service=2 --contains "scale up: cpu" \
+    --screenshot "$out/dashboard-metrics.png" 1280x1700 ||
+    fail "the dashboard check of the metric charts failed (see above)"
+pkill -TERM -f "clientsim constant --rate 12 --work 40 --duration 40 --url http://127.0.0.1:$lb/" || true

@@ -50,6 +50,7 @@ async function refreshStatus() {
     state.status = status;
     state.instances = instances.instances;
     drawStatus();
+    drawMetricCharts();
     drawInstances();
   } catch (error) {
     $("summary").textContent = `scheduler unreachable: ${error.message}`;
@@ -99,7 +100,8 @@ function drawStatus() {
   $("load-unit").textContent = `req/VM/${fmt(s.windowSeconds, 0)}s`;
   const limits = s.target == null ? `up above ${fmt(s.scaleUpThreshold)}, down below ${fmt(s.scaleDownThreshold)}` : `target ${fmt(s.target)}`;
   const health = [s.balancerReachable ? null : "balancer unreachable", s.providerReachable ? null : "provider unreachable"].filter(Boolean);
-  $("summary").textContent = `${s.provider} · ${s.policy} policy (${limits}) · min ${s.minimum}, max ${s.maximum}` + (health.length ? ` · ${health.join(", ")}` : "");
+  const scaling = s.metrics && s.metrics.length ? `scaling on ${s.policy.replace(/^metrics: /, "")}` : `${s.policy} policy (${limits})`;
+  $("summary").textContent = `${s.provider} · ${scaling} · min ${s.minimum}, max ${s.maximum}` + (health.length ? ` · ${health.join(", ")}` : "");
   let decision = s.lastDecision ? `last decision: ${s.lastDecision}` : "";
   if (s.busy) decision += " · an action is running";
   $("decision").textContent = decision;
@@ -240,6 +242,47 @@ function drawCharts() {
     { values: pick("p50Milliseconds"), color: "#0e7490", label: "p50" },
     { values: pick("p99Milliseconds"), color: "#b91c1c", label: "p99" },
   ]);
+  drawMetricCharts();
+}
+
+// The scaling metrics (--metric): one chart each, its value per sample against its target (the
+// SLO for latency). The figures are made when the status names the metrics, and again if they
+// change (a reload).
+const METRIC_SAMPLE_KEYS = {
+  requests: "loadPerInstance", cpu: "cpuPercent", latency: "latencyMilliseconds", inflight: "inflightPerInstance", prometheus: "prometheusValue",
+};
+const METRIC_TITLES = {
+  requests: "Requests per VM", cpu: "CPU of the in-service VMs", latency: "Balancer latency", inflight: "Requests in flight per VM",
+  prometheus: "Prometheus query per VM",
+};
+
+function drawMetricCharts() {
+  const metrics = (state.status && state.status.metrics) || [];
+  const box = $("metric-charts");
+  box.hidden = metrics.length === 0;
+  const names = metrics.map((m) => m.metric).join(",");
+  if (box.dataset.metrics !== names) {
+    box.replaceChildren();
+    for (const m of metrics) {
+      const figure = document.createElement("figure");
+      const caption = document.createElement("figcaption");
+      caption.textContent = `${METRIC_TITLES[m.metric] || m.metric} (${m.unit}) against its ${m.metric === "latency" ? "SLO" : "target"}`;
+      const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.id = `chart-metric-${m.metric}`;
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", `${m.metric} against its target`);
+      figure.append(caption, svg);
+      box.append(figure);
+    }
+    box.dataset.metrics = names;
+  }
+  for (const m of metrics) {
+    const key = METRIC_SAMPLE_KEYS[m.metric];
+    const values = state.samples.map((sample) => [sample.time, sample[key] === undefined ? null : sample[key]]);
+    const now = m.value === undefined || m.value === null ? (m.unreadable ? "no sample" : "–") : fmt(m.value);
+    chart($(`chart-metric-${m.metric}`), [{ values, color: "#7c3aed", label: `${m.metric} ${now}` }],
+      [{ value: m.target, color: "#15803d", label: `${m.metric === "latency" ? "SLO" : "target"} ${fmt(m.target)}` }]);
+  }
 }
 
 async function scale(delta) {
