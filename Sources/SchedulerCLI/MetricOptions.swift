@@ -58,28 +58,8 @@ public struct MetricOptions: ParsableArguments, Sendable {
     /// error naming the option.
     public func settings(targets: [Double], policy: PolicyOptions.PolicyKind?, file: File = File()) throws -> Settings {
         var result = Settings()
-        let given: [(ScalingMetric, Double?)]
-        if !metrics.isEmpty {
-            guard targets.isEmpty || targets.count == metrics.count else {
-                throw ValidationError("give one --target per --metric, in the same order (\(metrics.count) metrics, \(targets.count) targets)")
-            }
-            given = metrics.enumerated().map { index, metric in (metric, targets.isEmpty ? nil : targets[index]) }
-        } else {
-            given = (file.metrics ?? []).map { ($0.metric, $0.target) }
-        }
-        var seen: Set<ScalingMetric> = []
-        for (metric, target) in given {
-            guard seen.insert(metric).inserted else { throw ValidationError("--metric \(metric.rawValue) is given twice") }
-            guard let value = target ?? Self.defaultTargets[metric] else {
-                throw ValidationError("--metric \(metric.rawValue) needs its --target (\(Self.example(metric)))")
-            }
-            guard value > 0, value.isFinite else { throw ValidationError("--target for \(metric.rawValue) must be a number > 0, not \(value)") }
-            if metric == .cpu, value > 100 * 1024 { throw ValidationError("--target for cpu is a percent of the vCPUs, not \(value)") }
-            result.metrics.append(MetricTarget(metric, target: value))
-        }
-        if !result.metrics.isEmpty, let policy, policy != .target {
-            throw ValidationError("--metric scales by target tracking; it does not combine with --policy \(policy.rawValue)")
-        }
+        result.metrics = try Self.targets(
+            metrics.isEmpty ? (file.metrics ?? []).map { ($0.metric, $0.target) } : try Self.pair(metrics, targets), policy: policy)
         let quantile = quantile ?? file.quantile ?? result.quantile
         guard quantile > 0, quantile < 1 else { throw ValidationError("--quantile must be within 0 … 1 (exclusive), e.g. 0.99") }
         result.quantile = quantile
@@ -93,6 +73,36 @@ public struct MetricOptions: ParsableArguments, Sendable {
             }
         } else if result.prometheusURL != nil || result.prometheusQuery != nil {
             throw ValidationError("--prometheus-url and --prometheus-query are for --metric prometheus")
+        }
+        return result
+    }
+
+    /// `--metric` values paired with `--target` values in order: as many targets as metrics, or
+    /// none (each metric's default). Without metrics, the targets are the policy's: none here.
+    public static func pair(_ metrics: [ScalingMetric], _ targets: [Double]) throws -> [(ScalingMetric, Double?)] {
+        guard !metrics.isEmpty else { return [] }
+        guard targets.isEmpty || targets.count == metrics.count else {
+            throw ValidationError("give one --target per --metric, in the same order (\(metrics.count) metrics, \(targets.count) targets)")
+        }
+        return metrics.enumerated().map { index, metric in (metric, targets.isEmpty ? nil : targets[index]) }
+    }
+
+    /// The metrics with their targets checked (each once, each target given or defaulted, > 0),
+    /// and the policy, if given, target tracking.
+    public static func targets(_ given: [(ScalingMetric, Double?)], policy: PolicyOptions.PolicyKind?) throws -> [MetricTarget] {
+        var result: [MetricTarget] = []
+        var seen: Set<ScalingMetric> = []
+        for (metric, target) in given {
+            guard seen.insert(metric).inserted else { throw ValidationError("--metric \(metric.rawValue) is given twice") }
+            guard let value = target ?? defaultTargets[metric] else {
+                throw ValidationError("--metric \(metric.rawValue) needs its --target (\(example(metric)))")
+            }
+            guard value > 0, value.isFinite else { throw ValidationError("--target for \(metric.rawValue) must be a number > 0, not \(value)") }
+            if metric == .cpu, value > 100 * 1024 { throw ValidationError("--target for cpu is a percent of the vCPUs, not \(value)") }
+            result.append(MetricTarget(metric, target: value))
+        }
+        if !result.isEmpty, let policy, policy != .target {
+            throw ValidationError("--metric scales by target tracking; it does not combine with --policy \(policy.rawValue)")
         }
         return result
     }

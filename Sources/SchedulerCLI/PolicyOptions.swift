@@ -22,7 +22,7 @@ public struct PolicyOptions: ParsableArguments, Sendable {
     @Option(help: "Requests per instance per window above which one is added (default 20).") var scaleUpThreshold: Double?
     @Option(help: "Requests per instance per window below which one is removed (default 5).") var scaleDownThreshold: Double?
     @Option(help: "Target requests per instance per window, for --policy target (default 12.5); with --metric, each metric's target in the same order (repeatable).")
-    var target: [Double] = []
+    public var target: [Double] = []
     @Option(help: "Tolerance around the target, a fraction (default 0.1).") var tolerance: Double?
     @Option(help: "Seconds after any action before the next, both ways (default 30).") var cooldown: Double?
     @Option(help: "Seconds after any action before a scale-up (default: --cooldown).") var scaleUpCooldown: Double?
@@ -66,7 +66,7 @@ public struct PolicyOptions: ParsableArguments, Sendable {
     }
 
     /// `--policy` as given on the command line or in `file` (nil: the default).
-    func policyGiven(file: File) -> PolicyKind? { policy ?? file.policy }
+    public func policyGiven(file: File = File()) -> PolicyKind? { policy ?? file.policy }
 
     /// Flags over `file` over the defaults; what only the merge can tell is a usage error. With
     /// `metrics` (``MetricOptions``) the targets are theirs, and the policy is target tracking.

@@ -19,6 +19,10 @@ struct Simulate: ParsableCommand {
 
     @Argument(help: "The trace: 'seconds,rate' rows.") var trace: String
     @OptionGroup var policyOptions: PolicyOptions
+    @Option(
+        name: .customLong("metric"),
+        help: "Scale on this metric against its --target (repeatable): requests, or cpu as the model's utilisation (rate per instance over --capacity). A trace of rates gives no latency, in-flight or Prometheus signal.")
+    var metrics: [ScalingMetric] = []
     @Option(help: "Requests per second one instance serves.") var capacity: Double
     @Option(help: "Seconds from a scale-up decision until the new instance serves (default: the median of --history's scale-ups, else 30).")
     var startup: Double?
@@ -44,7 +48,11 @@ struct Simulate: ParsableCommand {
         } catch {
             throw ValidationError("\(trace): \(error.message)")
         }
-        let settings = try policyOptions.settings()
+        for metric in metrics where !TraceSimulator.supports(metric) {
+            throw ValidationError("--metric \(metric.rawValue): a trace of rates gives no \(metric.rawValue) signal; simulate scales on requests or cpu")
+        }
+        let metricTargets = try MetricOptions.targets(MetricOptions.pair(metrics, policyOptions.target), policy: policyOptions.policyGiven())
+        let settings = try policyOptions.settings(metrics: !metrics.isEmpty)
         let ticks = TraceSimulator.ticks(of: parsed, interval: settings.interval)
         guard ticks <= Double(TraceSimulator.maximumTicks) else {
             throw ValidationError("\(trace) spans \(ticks) ticks of --interval; at most \(TraceSimulator.maximumTicks)")
@@ -63,6 +71,8 @@ struct Simulate: ParsableCommand {
         configuration.reuseOnScaleIn = planner.reuseOnScaleIn
         configuration.maxPrepared = planner.maxPrepared
         configuration.warmStartup = warmStartup
+        configuration.metrics = metricTargets
+        if case .target(_, let tolerance) = settings.policy { configuration.tolerance = tolerance }
 
         var rows = "seconds,rate,demand,inService,pending,desired\n"
         let started = ContinuousClock.now

@@ -241,6 +241,17 @@ struct SimulateCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func aMetricTheTraceDoesNotGiveIsRefused() async throws {
+        let path = try Self.traceFile("0,5\n10,6\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let latency = try await CommandRunner.run("scheduler", ["simulate", path, "--capacity", "10", "--metric", "latency", "--target", "100"])
+        #expect(latency.status == 64)
+        #expect(latency.stderr.hasPrefix("Error: --metric latency: a trace of rates gives no latency signal"), "\(latency.stderr)")
+        let cpu = try await CommandRunner.run("scheduler", ["simulate", path, "--capacity", "10", "--metric", "cpu", "--target", "70"])
+        #expect(cpu.status == 0, "\(cpu.stderr)")
+        #expect(cpu.stdout.contains("cpu 70"), "\(cpu.stdout)")
+    }
+
     @Test func theStartupDefaultsToTheHistorysMedian() async throws {
         let trace = try Self.traceFile("0,10\n60,10\n")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString).sqlite").path

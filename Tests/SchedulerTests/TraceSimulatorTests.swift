@@ -21,6 +21,21 @@ struct TraceSimulatorTests {
         return (result, rows)
     }
 
+    /// In the replay's model CPU is the rate per instance over the capacity, so `--metric cpu
+    /// --target 80` must decide exactly as target tracking on 80 % of an instance's requests per
+    /// window, through the metric combiner rather than the policy; and it must differ from the
+    /// threshold rule's run (the metric is not ignored).
+    @Test func cpuInTheModelDecidesAsTargetTrackingOnRequests() throws {
+        let (policy, policyRows) = Self.simulate { $0.policy = .target(value: 80, tolerance: 0.1) }
+        let (cpu, cpuRows) = Self.simulate { $0.metrics = [MetricTarget(.cpu, target: 80)] }
+        let (rule, _) = Self.simulate()
+        #expect(cpuRows == policyRows)
+        #expect(cpu.instanceSeconds == policy.instanceSeconds && cpu.actions == policy.actions)
+        #expect(cpu.policy == "cpu 80")
+        #expect(cpu.instanceSeconds != rule.instanceSeconds)
+        #expect(!TraceSimulator.supports(.latency) && !TraceSimulator.supports(.prometheus) && TraceSimulator.supports(.cpu))
+    }
+
     @Test func aStepIsFollowedUpAfterTheStartupAndDownAfterIt() throws {
         let (result, rows) = Self.simulate()
         #expect(rows.count == 440 && result.seconds == 440)  // the last row's step (140 s) after it

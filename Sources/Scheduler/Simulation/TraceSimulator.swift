@@ -43,6 +43,13 @@ public struct TraceSimulator: Sendable {
         /// Seconds from taking a held member until it serves (default 1: a paused VM resumes and
         /// is checked in 0.05–0.6 s here).
         public var warmStartup = 1.0
+        /// The metrics scaled on (default empty: the policy on requests). The trace gives a rate
+        /// only, so these are the metrics the model derives from it: ``ScalingMetric/requests``,
+        /// and ``ScalingMetric/cpu`` as the model's utilisation (an instance at `capacity` is
+        /// 100 % busy). ``supports(_:)`` says which.
+        public var metrics: [MetricTarget] = []
+        /// How close to its target a metric counts as on target (default 0.1).
+        public var tolerance = 0.1
 
         public init() {}
     }
@@ -79,6 +86,12 @@ public struct TraceSimulator: Sendable {
 
     public let configuration: Configuration
 
+    /// Whether the replay can give `metric` from a trace of rates: requests and cpu; latency,
+    /// requests in flight and a Prometheus query are not in a trace of rates.
+    public static func supports(_ metric: ScalingMetric) -> Bool {
+        metric == .requests || metric == .cpu
+    }
+
     public init(configuration: Configuration) {
         self.configuration = configuration
     }
@@ -103,6 +116,8 @@ public struct TraceSimulator: Sendable {
         plannerConfiguration.warmPool = configuration.warmPool
         plannerConfiguration.reuseOnScaleIn = configuration.reuseOnScaleIn
         plannerConfiguration.maxPrepared = configuration.maxPrepared
+        plannerConfiguration.metrics = configuration.metrics.filter { Self.supports($0.metric) }
+        plannerConfiguration.tolerance = configuration.tolerance
         var planner = ScalingPlanner(policy: configuration.policy, rules: rules, configuration: plannerConfiguration)
         var window = LoadWindow(seconds: configuration.window.seconds)
         let epoch = Date(timeIntervalSince1970: 0)
@@ -135,11 +150,14 @@ public struct TraceSimulator: Sendable {
                         name: $0.name, endpoint: nil, state: .running, health: now >= $0.readyAt ? .inService : .pending, origin: .created,
                         createdAt: epoch.addingTimeInterval($0.createdAt), requestsTotal: 0, inFlight: 0)
             }
+            // The model's CPU: the window's rate over the in-service instances, against what one serves.
+            let serving = statuses.filter { $0.health == .inService }.count
+            let cpu = window.rate.flatMap { rate in serving > 0 ? min(100, 100 * rate / Double(serving) / configuration.capacity) : nil }
             let observation = ScalingPlanner.Observation(
                 now: now, date: epoch.addingTimeInterval(now), instances: statuses,
                 window: window.summary, busy: now < busyUntil, lastAction: lastAction,
                 lastDesired: lastDesired, preparing: instances.filter { $0.warm && now < $0.readyAt }.count,
-                inFlight: Set(instances.filter { $0.warm && now < $0.readyAt }.map(\.name)))
+                inFlight: Set(instances.filter { $0.warm && now < $0.readyAt }.map(\.name)), signals: cpu.map { [.cpu: $0] } ?? [:])
             let plan = planner.plan(observation)
             if let decision = plan.decision { lastDesired = decision.desired }
             switch plan.work {
@@ -189,7 +207,8 @@ public struct TraceSimulator: Sendable {
                     desired: lastDesired))
         }
         return Result(
-            policy: configuration.policy.name, seconds: tally.seconds, instanceSeconds: tally.instanceSeconds, actions: actions,
+            policy: configuration.metrics.isEmpty ? configuration.policy.name : configuration.metrics.map { "\($0.metric.rawValue) \($0.target.rounded(toPlaces: 2))" }.joined(separator: " + "),
+            seconds: tally.seconds, instanceSeconds: tally.instanceSeconds, actions: actions,
             underProvisionedSeconds: tally.underProvisionedSeconds,
             metrics: tally.metrics(maximum: rules.maximum)!, warmSeconds: warmSeconds)  // at least one tick was tallied
     }
