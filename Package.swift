@@ -362,7 +362,7 @@ if ProcessInfo.processInfo.environment["AUTOSCALER_BENCHMARKS"] != nil {
         .executableTarget(
             name: "LoadBalancerBenchmarks",
             dependencies: [
-                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "Scheduler", "TestSupport",
+                "LoadBalancer", "AutoscalerAPI", "InstanceProviders", "Libvirt", "Scheduler", "TestSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import AutoscalerAPI
 import InstanceProviders
+import Libvirt
 import Benchmark
 import LoadBalancer
 import NIOCore
@@ -49,6 +50,34 @@ let benchmarks: @Sendable () -> Void = {
             let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
             window.add(time: tick, requestsTotal: decoded.requestsTotal + Int(tick) * 100, latency: decoded.latency)
             blackHole(planner.plan(.init(now: tick, date: Date(), instances: statuses, window: window.summary)))
+        }
+    }
+
+    // The cpu metric's read for 1,000 running domains (issue 20): one virConnectGetAllDomainStats
+    // call, as the scheduler makes per tick. The test driver has no bulk cpu-total group, so this
+    // is the listing plus the per-domain virDomainGetInfo fallback, in process (no daemon RPC).
+    Benchmark("libvirt cpu stats, 1000 running domains (test driver)", configuration: .init(metrics: metrics, scalingFactor: .one)) { benchmark in
+        let connection = try LibvirtConnection(uri: "test:///default")
+        let run = UUID().uuidString.prefix(8)
+        let domains = try (0..<1000).map { number in
+            let domain = try connection.defineDomain(xml: """
+                <domain type='test'><name>bench-\(run)-\(number)</name><memory unit='MiB'>64</memory>
+                <os><type arch='x86_64'>hvm</type></os></domain>
+                """)
+            try domain.start()
+            return domain
+        }
+        defer {
+            for domain in domains {
+                try? domain.destroy()
+                try? domain.undefine()
+            }
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            let stats = try connection.cpuStats()
+            precondition(stats.count >= 1000, "\(stats.count) domains read")
+            blackHole(stats)
         }
     }
 
