@@ -25,7 +25,7 @@ sed -e "s/127.0.0.1:8081/127.0.0.1:$ADMIN/; s/127.0.0.1:8090/127.0.0.1:$API/; s/
 lb=$!
 at_exit "kill $lb 2>/dev/null; wait $lb 2>/dev/null"
 "$BIN/scheduler" --provider process --state-dir "$work/state" --balancer "http://127.0.0.1:$ADMIN" --api-port $API \
-    --min 2 --max 3 --interval 0.5 --log-level error >"$work/scheduler.log" 2>&1 &
+    --min 2 --max 3 --interval 0.5 --metric requests --target 1000 --metric cpu --target 95 --log-level error >"$work/scheduler.log" 2>&1 &
 scheduler=$!
 # Its process instances outlive it (a restarted scheduler adopts them): deleted after it stops.
 at_exit "kill $scheduler 2>/dev/null; wait $scheduler 2>/dev/null; remove_created '$BIN' process '$work/state'"

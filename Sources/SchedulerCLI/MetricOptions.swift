@@ -98,7 +98,9 @@ public struct MetricOptions: ParsableArguments, Sendable {
                 throw ValidationError("--metric \(metric.rawValue) needs its --target (\(example(metric)))")
             }
             guard value > 0, value.isFinite else { throw ValidationError("--target for \(metric.rawValue) must be a number > 0, not \(value)") }
-            if metric == .cpu, value > 100 * 1024 { throw ValidationError("--target for cpu is a percent of the vCPUs, not \(value)") }
+            if metric == .cpu, value > 100 {
+                throw ValidationError("--target for cpu is a percent of the instances' vCPUs, at most 100, not \(value)")
+            }
             result.append(MetricTarget(metric, target: value))
         }
         if !result.isEmpty, let policy, policy != .target {

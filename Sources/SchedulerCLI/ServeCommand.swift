@@ -173,6 +173,11 @@ public struct Serve: AsyncParsableCommand, Sendable {
         result.window = settings.window
         let seconds = { (value: Double?, name: String) in try PolicyOptions.seconds(value, name) }
         result.balancerURL = balancer ?? file.balancer ?? result.balancerURL
+        if result.metrics.contains(where: { $0.metric == .latency }), result.balancerURL.hasPrefix("haproxy") {
+            throw ValidationError(
+                "--metric latency needs the balancer's latency histogram, which HAProxy's Runtime API does not give; "
+                    + "scale on a --metric prometheus query of HAProxy's own exporter instead")
+        }
         let environmentToken = CommandEnvironment.token
         result.balancerToken = balancerToken ?? file.balancerToken ?? environmentToken
         result.apiHost = apiHost ?? file.apiHost ?? result.apiHost

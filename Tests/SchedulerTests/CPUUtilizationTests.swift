@@ -17,9 +17,24 @@ struct CPUUtilizationTests {
         let busy = (from: Sample(cpuTime: .zero, vcpus: 1, at: 0), to: Sample(cpuTime: .milliseconds(900), vcpus: 1, at: 1))
         let idle = (from: Sample(cpuTime: .zero, vcpus: 1, at: 0), to: Sample(cpuTime: .milliseconds(100), vcpus: 1, at: 1))
         // The busy one has just booted: only the idle one counts.
-        let average = CPUUtilization.average(
+        let percents = CPUUtilization.percents(
             [(busy.from, busy.to, inServiceSince: 0.5), (idle.from, idle.to, inServiceSince: -60)], now: 1, warmup: 30)
-        #expect(average.map { ($0 * 1000).rounded() / 1000 } == 10)
-        #expect(CPUUtilization.average([(busy.from, busy.to, inServiceSince: 0.5)], now: 1, warmup: 30) == nil)
+        #expect(percents.map { ($0 * 1000).rounded() / 1000 } == [10])
+        #expect(CPUUtilization.percents([(busy.from, busy.to, inServiceSince: 0.5)], now: 1, warmup: 30).isEmpty)
+    }
+
+    /// The HPA's rule for instances without a value: as 0 % when the others are above the target,
+    /// as 100 % when below; no change when that turns the direction.
+    @Test func instancesWithoutAValueCountAgainstTheDirection() {
+        #expect(CPUUtilization.average([], total: 3, target: 60) == nil)
+        #expect(CPUUtilization.average([90, 90], total: 2, target: 60) == 90)
+        // Two at 90 %, one just launched: (90 + 90 + 0) / 3 = 60 … not above 60: hold at the target.
+        #expect(CPUUtilization.average([90, 90], total: 3, target: 60) == 60)
+        // Two at 120 % (process instances can), one unread: 80 > 60 still scales out.
+        #expect(CPUUtilization.average([120, 120], total: 3, target: 60) == 80)
+        // Two idle at 10 %, one unread: (10 + 10 + 100) / 3 = 40 < 60, a scale-in on what is seen.
+        #expect(CPUUtilization.average([10, 10], total: 3, target: 60) == 40)
+        // One at 40 %, three unread: (40 + 300) / 4 = 85 would turn it into a scale-out: hold.
+        #expect(CPUUtilization.average([40], total: 4, target: 60) == 60)
     }
 }

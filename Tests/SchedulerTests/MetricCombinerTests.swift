@@ -37,6 +37,17 @@ struct MetricCombinerTests {
         #expect(up.desired == 8 && up.deciding == .requests)
     }
 
+    @Test func latencyJustAboveItsSLOBlocksAScaleInAndScalesOut() {
+        // 205 ms against 200: within the others' 10 % tolerance, but an SLO is a bound.
+        let just = MetricCombiner.recommend(
+            current: 3, readings: [Reading(metric: .latency, target: 200, value: 205), Reading(metric: .requests, target: 20, value: 5)])
+        #expect(just.desired == 4 && just.deciding == .latency)
+        // At the SLO: abstains, and the others' scale-in goes ahead.
+        let at = MetricCombiner.recommend(
+            current: 3, readings: [Reading(metric: .latency, target: 200, value: 200), Reading(metric: .requests, target: 20, value: 5)])
+        #expect(at.desired == 1 && at.deciding == .requests)
+    }
+
     @Test func latencyOnlyEverScalesOut() {
         let slow = MetricCombiner.recommend(current: 3, readings: [Reading(metric: .latency, target: 200, value: 450)])
         #expect(slow.desired == 4 && slow.deciding == .latency)

@@ -59,6 +59,8 @@ struct MonitoringTests {
             let scheduler = try SchedulerCommandTests.start([
                 "--provider", "process", "--state-dir", state, "--balancer", "http://127.0.0.1:\(lb.adminPort)", "--api-port", "\(port)",
                 "--min", "1", "--max", "2", "--interval", "0.2", "--log-level", "error",
+                // Metrics that never scale here, so that their series exist.
+                "--metric", "requests", "--target", "1000", "--metric", "cpu", "--target", "95",
             ])
             defer {
                 kill(scheduler.processIdentifier, SIGTERM)

@@ -199,6 +199,8 @@ struct SchedulerCommandTests {
             (["--metric", "cpu", "--policy", "threshold"], "does not combine with --policy threshold"),
             (["--prometheus-url", "http://127.0.0.1:9090"], "are for --metric prometheus"),
             (["--metric", "latency", "--target", "200", "--quantile", "1"], "--quantile must be within 0 … 1"),
+            (["--metric", "cpu", "--target", "150"], "at most 100, not 150"),
+            (["--metric", "latency", "--target", "200", "--balancer", "haproxy:/run/haproxy.sock"], "HAProxy's Runtime API does not give"),
         ]
         for (arguments, message) in metricCases {
             let result = try await CommandRunner.run("scheduler", arguments + ["--provider", "process"])

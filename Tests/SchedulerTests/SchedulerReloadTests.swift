@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
+import InstanceProviders
+import AutoscalerClient
 import NIOCore
 import Scheduler
 import TestSupport
@@ -18,6 +21,28 @@ struct SchedulerReloadTests {
         #expect(changes.applied == ["policy: threshold(up: 20.0, down: 5.0) → threshold(up: 30.0, down: 5.0)", "min: 2 → 3"])
         #expect(changes.needRestart == ["apiPort: 8090 → 9999"])
         #expect(old.reloadChanges(to: old) == ([], []))
+    }
+
+    /// The metrics and their targets apply at the next tick; adding prometheus, whose query is
+    /// made at start, waits for a restart and the running metrics stay.
+    @Test func metricsApplyAndAPrometheusMetricWaitsForARestart() throws {
+        var configuration = Scheduler.Configuration()
+        configuration.metrics = [MetricTarget(.requests, target: 10)]
+        let scheduler = Scheduler(
+            configuration: configuration, provider: try ProcessProvider(configuration: .init(stateDirectory: NSTemporaryDirectory() + UUID().uuidString)),
+            balancer: try BalancerAdminClient(url: "http://127.0.0.1:1"), history: try History(path: nil), logger: Logger(label: "test"))
+        var cpu = configuration
+        cpu.metrics = [MetricTarget(.cpu, target: 60), MetricTarget(.latency, target: 200)]
+        let applied = scheduler.reload(cpu)
+        #expect(applied.applied == ["metrics: requests 10 req/VM → cpu 60 % CPU, latency 200 ms"])
+        #expect(scheduler.configuration.metrics == cpu.metrics)
+        #expect(scheduler.status.metrics.map(\.metric) == [.cpu, .latency])
+        var prometheus = cpu
+        prometheus.metrics = [MetricTarget(.prometheus, target: 5)]
+        let deferred = scheduler.reload(prometheus)
+        #expect(deferred.applied.isEmpty)
+        #expect(deferred.needRestart.contains { $0.hasPrefix("metrics: adding prometheus needs a restart") })
+        #expect(scheduler.configuration.metrics == cpu.metrics)
     }
 
     /// SIGHUP with a new minimum: the scheduler scales to it, an event says what changed; a bad

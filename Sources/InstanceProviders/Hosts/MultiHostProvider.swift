@@ -202,6 +202,9 @@ public final class MultiHostProvider: InstanceProvider {
             for await times in group { if let times { all.append(times) } }
             return all
         }
+        if perHost.isEmpty {
+            throw AutoscalerError.hypervisorUnavailable(uri: hosts.map(\.label).joined(separator: ", "), reason: "no libvirt host gave its CPU stats")
+        }
         var merged: [String: CPUTime] = [:]
         var repeated: Set<String> = []
         for times in perHost {

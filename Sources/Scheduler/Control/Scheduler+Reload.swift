@@ -46,8 +46,16 @@ extension Scheduler {
     /// runs. Returns what changed and what waits for a restart.
     @discardableResult
     public func reload(_ new: Configuration) -> (applied: [String], needRestart: [String]) {
+        var new = new
+        var deferred: [String] = []
+        if metricQuery == nil, new.metrics.contains(where: { $0.metric == .prometheus }) {
+            // The query is made at start: without one the metric could only ever hold.
+            deferred.append("metrics: adding prometheus needs a restart (the query is made at start); the metrics stay as they run")
+            new.metrics = configuration.metrics
+        }
         let changes = _configuration.withLock { running in
-            let changes = running.reloadChanges(to: new)
+            var changes = running.reloadChanges(to: new)
+            changes.needRestart += deferred
             running.policy = new.policy
             running.rules = new.rules
             running.interval = new.interval

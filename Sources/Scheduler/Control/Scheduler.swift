@@ -173,6 +173,9 @@ public final class Scheduler: Service, Sendable {
         let statuses = instances.map { InstanceStatus.make($0, backend: backends[$0.name]) }
         if let stats { await keepPoolInStep(instances: instances, backends: backends, stats: stats) }
         let reads = await readSignals()
+        if let stats, configuration.metrics.contains(where: { $0.metric == .latency }) {
+            noteUnreadable(.latency, stats.latency == nil ? "the balancer at \(balancer.location) gives no latency histogram" : nil)
+        }
 
         let plan = state.withLock { state -> ScalingPlanner.Plan in
             state.instances = statuses

@@ -43,9 +43,9 @@ public final class SchedulerMetrics: Sendable {
     func observe(_ sample: Sample, targets: [MetricTarget]) {
         for target in targets {
             registry.makeGauge(name: "scheduler_metric_target", labels: [("metric", target.metric.rawValue)]).set(target.target)
-            if let value = sample.value(of: target.metric) {
-                registry.makeGauge(name: "scheduler_metric_value", labels: [("metric", target.metric.rawValue)]).set(value)
-            }
+            // No sample: NaN, not the last value (a gap in a graph, not a stale line).
+            registry.makeGauge(name: "scheduler_metric_value", labels: [("metric", target.metric.rawValue)])
+                .set(sample.value(of: target.metric) ?? .nan)
         }
     }
 

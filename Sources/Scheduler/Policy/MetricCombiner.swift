@@ -4,9 +4,10 @@
 ///
 /// - A metric with no value this tick (a sample missing, a query that failed) neither scales out
 ///   nor in, and blocks a scale-in (HPA's conservative rule).
-/// - Latency above its SLO asks for one more instance; at or below it, it abstains: it never
-///   scales in on its own, nor holds back a scale-in that the others agree on.
-/// - Within `tolerance` of its target, a metric asks for the current count.
+/// - Latency above its SLO (no tolerance: an SLO is a bound) asks for one more instance; at or
+///   below it, it abstains: it never scales in on its own, nor holds back a scale-in that the
+///   others agree on.
+/// - Within `tolerance` of its target, a per-instance metric asks for the current count.
 ///
 /// Bounds, steps and cooldowns are the planner's (``ScalingRules``), applied after this.
 public enum MetricCombiner {
@@ -50,7 +51,7 @@ public enum MetricCombiner {
                         .recommend(current: current, load: value, unit: unit)
                     wants.append((reading.metric, desired, "\(reading.metric.rawValue) \(reason)"))
                 }
-            } else if value > reading.target * (1 + tolerance) {
+            } else if value > reading.target {
                 let shown = "\(reading.metric.rawValue) \(value.rounded(toPlaces: 1)) \(unit) > SLO \(reading.target.rounded(toPlaces: 1))"
                 wants.append((reading.metric, current + 1, shown))
             }

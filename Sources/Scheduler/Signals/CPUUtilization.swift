@@ -24,15 +24,33 @@ public enum CPUUtilization {
         return 100 * used / (elapsed * Double(to.vcpus))
     }
 
-    /// The average over instances of their utilisation between their two samples, leaving out
-    /// those in service for less than `warmup` seconds at `now` (HPA's initialization period:
-    /// a booting VM's CPU says nothing about load); nil when no instance counts (no scaling on a
-    /// missing signal).
-    public static func average(
-        _ instances: [(from: Sample, to: Sample, inServiceSince: Double)], now: Double, warmup: Double
-    ) -> Double? {
-        let values = instances.filter { now - $0.inServiceSince >= warmup }.compactMap { percent(from: $0.from, to: $0.to) }
-        guard !values.isEmpty else { return nil }
-        return values.reduce(0, +) / Double(values.count)
+    /// Each instance's utilisation between its two samples, leaving out those in service for
+    /// less than `warmup` seconds at `now` (HPA's initialization period: a booting VM's CPU says
+    /// nothing about load) and pairs that say nothing.
+    public static func percents(_ instances: [(from: Sample, to: Sample, inServiceSince: Double)], now: Double, warmup: Double) -> [Double] {
+        instances.filter { now - $0.inServiceSince >= warmup }.compactMap { percent(from: $0.from, to: $0.to) }
+    }
+
+    /// The utilisation of a group of `total` instances in service of which only `counted` have a
+    /// value, by the HPA's rule for missing metrics: when the counted average is above `target`
+    /// the others count as 0 % (a scale-out must not lean on what it cannot see), when below as
+    /// 100 % (nor a scale-in); if that turns the direction, `target` (no change). nil when none
+    /// is counted: no scaling on a missing signal.
+    public static func average(_ counted: [Double], total: Int, target: Double) -> Double? {
+        guard !counted.isEmpty else { return nil }
+        let sum = counted.reduce(0, +)
+        let raw = sum / Double(counted.count)
+        let missing = Double(max(0, total - counted.count))
+        guard missing > 0 else { return raw }
+        let all = Double(counted.count) + missing
+        if raw > target {
+            let adjusted = sum / all
+            return adjusted > target ? adjusted : target
+        }
+        if raw < target {
+            let adjusted = (sum + 100 * missing) / all
+            return adjusted < target ? adjusted : target
+        }
+        return raw
     }
 }

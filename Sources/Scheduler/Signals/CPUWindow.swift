@@ -33,15 +33,15 @@ public struct CPUWindow: Sendable {
         readings.removeAll()
     }
 
-    /// The average utilisation (percent of vCPUs) over the window of the instances in
+    /// Each instance's utilisation (percent of its vCPUs) over the window, of the instances in
     /// `inServiceSince` (name → monotonic seconds since it has been in service), leaving out
     /// those in service for less than `warmup`, and those read over less than 2 s (or the window
-    /// if shorter); nil when none is left.
-    public func utilisation(of inServiceSince: [String: Double], now: Double, warmup: Double) -> Double? {
+    /// if shorter). ``CPUUtilization/average(_:total:target:)`` makes the group's figure of it.
+    public func utilisation(of inServiceSince: [String: Double], now: Double, warmup: Double) -> [Double] {
         let spans = inServiceSince.compactMap { name, since -> (from: CPUUtilization.Sample, to: CPUUtilization.Sample, inServiceSince: Double)? in
             guard let list = readings[name], let first = list.first, let last = list.last, last.at - first.at >= min(2, seconds) else { return nil }
             return (first, last, since)
         }
-        return CPUUtilization.average(spans, now: now, warmup: warmup)
+        return CPUUtilization.percents(spans, now: now, warmup: warmup)
     }
 }

@@ -18,11 +18,12 @@ struct SignalState: Sendable {
     }
 
     /// This tick's values: `inService` names the instances in service; `backends` is the
-    /// balancer's view (nil when it did not answer); `cpu` the providers' CPU times and `query`
+    /// balancer's view (nil when it did not answer); `cpu` the providers' CPU times (and when
+    /// they were read) and `query`
     /// the PromQL value (nil when not read or not readable). A metric without a trustworthy value
     /// is absent, so that the planner holds.
     mutating func update(
-        now: Double, inService: [String], backends: [String: BackendStatus]?, window: LoadWindow, cpu times: [String: CPUTime]?,
+        now: Double, inService: [String], backends: [String: BackendStatus]?, window: LoadWindow, cpu reading: (times: [String: CPUTime], at: Double)?,
         query: Double?, configuration: Scheduler.Configuration
     ) -> [ScalingMetric: Double] {
         ticks += 1
@@ -47,9 +48,11 @@ struct SignalState: Sendable {
         } else {
             inflight.reset()
         }
-        if let times {
-            cpu.add(times.filter { names.contains($0.key) }, at: now)
-            values[.cpu] = cpu.utilisation(of: inServiceSince, now: now, warmup: configuration.cpuWarmup.seconds)
+        if let reading {
+            cpu.add(reading.times.filter { names.contains($0.key) }, at: reading.at)
+            let counted = cpu.utilisation(of: inServiceSince, now: now, warmup: configuration.cpuWarmup.seconds)
+            let target = configuration.metrics.first { $0.metric == .cpu }?.target ?? 100
+            values[.cpu] = CPUUtilization.average(counted, total: inService.count, target: target)
         } else {
             cpu.reset()
         }
