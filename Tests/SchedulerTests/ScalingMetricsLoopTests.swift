@@ -6,7 +6,7 @@ import Testing
 
 /// The metrics beyond requests with real parts: the process provider's `webserver` instances
 /// burning real CPU (`?work=`), the balancer's real latency histogram, the scheduler's loop.
-@Suite("scaling on cpu and latency with real instances")
+@Suite("scaling on cpu, latency and in-flight requests with real instances")
 struct ScalingMetricsLoopTests {
     static func configure(_ configuration: inout Scheduler.Configuration, metrics: [MetricTarget]) {
         configuration.interval = .milliseconds(250)
@@ -66,6 +66,24 @@ struct ScalingMetricsLoopTests {
                 #expect(scheduler.status.inService == 2)
                 #expect(try scheduler.history.events(since: 0).allSatisfy { $0.kind != .scaleDown })
                 #expect(scheduler.status.metrics.first?.value == 0)
+            }
+        }
+    }
+
+    @Test func concurrencyScalesOnInFlightRequests() async throws {
+        try await BalancerHarness.with(backends: 0) { lb in
+            try await SchedulerLoopTests.withScheduler(lb) { configuration in
+                Self.configure(&configuration, metrics: [MetricTarget(.inflight, target: 0.5)])
+            } _: { scheduler in
+                try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
+                // 10 req/s that each take 100 ms: about one request in flight at any time
+                // (Little's law), twice the target.
+                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 10, seconds: 8, work: 100)
+                try await waitUntil(20, "a scale-up on requests in flight") { scheduler.status.inService == 2 }
+                let report = try await load
+                #expect(report.errorsTotal == 0, "\(report.errors)")
+                let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
+                #expect(up.metric == .inflight && (up.value ?? 0) > 0.55, "\(up.reason)")
             }
         }
     }
