@@ -6,7 +6,8 @@ import Testing
 
 /// The metrics beyond requests with real parts: the process provider's `webserver` instances
 /// burning real CPU (`?work=`), the balancer's real latency histogram, the scheduler's loop.
-@Suite("scaling on cpu, latency and in-flight requests with real instances")
+/// One test at a time: each burns up to half a core, and the suites beside them time things too.
+@Suite("scaling on cpu, latency and in-flight requests with real instances", .serialized)
 struct ScalingMetricsLoopTests {
     static func configure(_ configuration: inout Scheduler.Configuration, metrics: [MetricTarget]) {
         configuration.interval = .milliseconds(250)
@@ -24,26 +25,33 @@ struct ScalingMetricsLoopTests {
     @Test func cpuBoundTrafficScalesOnCPUWhileRequestsStayUnderTheirTarget() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             try await SchedulerLoopTests.withScheduler(lb) { configuration in
-                Self.configure(&configuration, metrics: [MetricTarget(.requests, target: 100), MetricTarget(.cpu, target: 25)])
+                Self.configure(&configuration, metrics: [MetricTarget(.requests, target: 100), MetricTarget(.cpu, target: 10)])
             } _: { scheduler in
                 try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
-                // 12 req/s of 40 ms of CPU each: about 48 % of a CPU, and 24 requests per 2 s window
-                // (a quarter of the requests target).
-                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 12, seconds: 8, work: 40)
-                try await waitUntil(20, "a scale-up on cpu") { scheduler.status.inService == 2 }
+                // 8 req/s of 40 ms of CPU each: about 32 % of a CPU on an idle machine (the work is
+                // 40 ms of wall time, so less CPU when other tests share the cores), and 16
+                // requests per 2 s window (a sixth of the requests target).
+                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 8, seconds: 8, work: 40)
+                do {
+                    try await waitUntil(20, "a scale-up on cpu") { scheduler.status.inService == 2 }
+                } catch {
+                    let seen = try scheduler.history.samples(since: 0).compactMap(\.cpuPercent).map { $0.rounded(toPlaces: 1) }
+                    Issue.record("cpu samples: \(seen); last decision: \(scheduler.status.lastDecision ?? "none")")
+                    throw error
+                }
                 let report = try await load
                 #expect(report.errorsTotal == 0, "\(report.errors)")
                 let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
                 #expect(up.metric == .cpu, "\(up.reason)")
-                #expect((up.value ?? 0) > 25 * 1.1 && up.target == 25, "\(up.reason)")
+                #expect((up.value ?? 0) > 10 * 1.1 && up.target == 10, "\(up.reason)")
                 #expect(up.reason.contains("cpu "), "\(up.reason)")
                 // What requests per instance were meanwhile: under their target all along.
-                let loaded = try scheduler.history.samples(since: 0).filter { ($0.cpuPercent ?? 0) > 25 }
+                let loaded = try scheduler.history.samples(since: 0).filter { ($0.cpuPercent ?? 0) > 10 }
                 #expect(!loaded.isEmpty)
                 #expect(loaded.allSatisfy { $0.loadPerInstance < 100 }, "\(loaded.map(\.loadPerInstance))")
                 let status = scheduler.status
                 #expect(status.metrics.map(\.metric) == [.requests, .cpu])
-                #expect(status.policy == "metrics: requests 100 req/VM, cpu 25 % CPU")
+                #expect(status.policy == "metrics: requests 100 req/VM, cpu 10 % CPU")
             }
         }
     }
@@ -55,7 +63,7 @@ struct ScalingMetricsLoopTests {
             } _: { scheduler in
                 try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
                 // Every request takes 40 ms: p99 over the 20 ms SLO, whatever the count.
-                let report = try await ConstantLoad.run(port: lb.proxyPort, rate: 5, seconds: 6, work: 40)
+                let report = try await ConstantLoad.run(port: lb.proxyPort, rate: 3, seconds: 6, work: 40)
                 #expect(report.errorsTotal == 0, "\(report.errors)")
                 try await waitUntil(15, "a scale-up on latency") { scheduler.status.inService == 2 }
                 let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
@@ -73,17 +81,17 @@ struct ScalingMetricsLoopTests {
     @Test func concurrencyScalesOnInFlightRequests() async throws {
         try await BalancerHarness.with(backends: 0) { lb in
             try await SchedulerLoopTests.withScheduler(lb) { configuration in
-                Self.configure(&configuration, metrics: [MetricTarget(.inflight, target: 0.5)])
+                Self.configure(&configuration, metrics: [MetricTarget(.inflight, target: 0.2)])
             } _: { scheduler in
                 try await waitUntil(15, "the first instance") { scheduler.status.inService == 1 }
-                // 10 req/s that each take 100 ms: about one request in flight at any time
-                // (Little's law), twice the target.
-                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 10, seconds: 8, work: 100)
+                // 4 req/s that each take 100 ms: 0.4 requests in flight on average (Little's law),
+                // twice the target.
+                async let load = ConstantLoad.run(port: lb.proxyPort, rate: 4, seconds: 8, work: 100)
                 try await waitUntil(20, "a scale-up on requests in flight") { scheduler.status.inService == 2 }
                 let report = try await load
                 #expect(report.errorsTotal == 0, "\(report.errors)")
                 let up = try #require(try scheduler.history.events(since: 0).first { $0.kind == .scaleUp && $0.startsCooldown })
-                #expect(up.metric == .inflight && (up.value ?? 0) > 0.55, "\(up.reason)")
+                #expect(up.metric == .inflight && (up.value ?? 0) > 0.22, "\(up.reason)")
             }
         }
     }

@@ -41,6 +41,24 @@ struct ScalingSignalsTests {
         #expect(gauge.average == nil)
     }
 
+    /// Little's law over the window: 0.5 s of request time per second is half a request in
+    /// flight, however the requests fall between the reads.
+    @Test func concurrencyIsTheTimeRequestsSpentOverTheTimeThatPassed() {
+        func buckets(_ sum: Double, _ count: Int) -> LatencyBuckets {
+            LatencyBuckets(boundsSeconds: [0.1, 1], counts: [count, 0], count: count, sumSeconds: sum)
+        }
+        var window = LoadWindow(seconds: 10)
+        window.add(time: 0, requestsTotal: 0, latency: buckets(0, 0))
+        window.add(time: 1, requestsTotal: 5, latency: buckets(0.5, 5))
+        #expect(window.concurrency == nil)  // less than 2 s seen
+        window.add(time: 4, requestsTotal: 20, latency: buckets(2, 20))
+        #expect(window.concurrency == 0.5)
+        var none = LoadWindow(seconds: 10)
+        none.add(time: 0, requestsTotal: 0)
+        none.add(time: 5, requestsTotal: 10)
+        #expect(none.concurrency == nil)
+    }
+
     static func planner(_ metrics: [MetricTarget]) -> ScalingPlanner {
         var configuration = ScalingPlanner.Configuration()
         configuration.metrics = metrics

@@ -54,6 +54,10 @@ struct SchedulerLoopTests {
                 let added = try #require(events.last { $0.kind == .register }?.instance)
                 // On a loaded machine the burst can end before the new instance is registered:
                 // a few more requests, spread round-robin, must reach it.
+                // The last one registered may be a second scale-up's, not checked healthy yet.
+                try await waitUntil(10, "\(added) healthy in the balancer") {
+                    try await lb.stats().backends.first { $0.name == added }?.healthy == true
+                }
                 for _ in 0..<6 { #expect(try await lb.request().status == 200) }
                 let stats = try await lb.stats()
                 #expect((stats.backends.first { $0.name == added }?.requestsTotal ?? 0) > 0, "the new instance served traffic")

@@ -40,6 +40,18 @@ public struct LoadWindow: Sendable {
         requestsInWindow.map { $0 / seconds }
     }
 
+    /// Requests in flight through the balancer on average over the window, by Little's law: the
+    /// time requests spent in it (the growth of the histogram's sum of durations) over the time
+    /// that passed. Exact where sampling the in-flight gauge once a tick is not: requests that
+    /// arrive in step with the ticks are never seen by a sample. nil without a histogram or before
+    /// the window spans 2 s.
+    public var concurrency: Double? {
+        guard let first = readings.first, let last = readings.last, let from = first.latency, let to = last.latency else { return nil }
+        let span = last.time - first.time
+        guard span >= min(2, seconds), to.sumSeconds >= from.sumSeconds else { return nil }
+        return (to.sumSeconds - from.sumSeconds) / span
+    }
+
     /// Latency quantile `q` (seconds) over the window, from the balancer's histogram.
     public func latency(_ q: Double) -> Double? {
         guard let first = readings.first?.latency, let last = readings.last?.latency else { return nil }

@@ -35,7 +35,9 @@ struct SignalState: Sendable {
         if let backends {
             let inFlight = Double(inService.reduce(0) { $0 + (backends[$1]?.inFlight ?? 0) })
             inflight.add(count > 0 ? inFlight / count : inFlight, at: now)
-            values[.inflight] = inflight.average
+            // Little's law from the balancer's histogram where there is one; else the gauge's
+            // samples (HAProxy), which miss requests that come and go between two ticks.
+            values[.inflight] = window.concurrency.map { count > 0 ? $0 / count : $0 } ?? inflight.average
             if configuration.metrics.contains(where: { $0.metric == .latency }) {
                 // No request in the window: nothing is slow, the metric abstains (0 ms); no
                 // histogram at all (a balancer that does not measure latency): no sample.
