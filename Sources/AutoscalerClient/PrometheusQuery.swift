@@ -71,7 +71,7 @@ public struct PrometheusQuery: MetricQuery {
                 throw MetricQueryError(
                     series.isEmpty
                         ? "the query gives no series (nothing scraped yet, or a misspelt metric; `… or vector(0)` makes none count as 0)"
-                        : "the query gives \(series.count) series, not one (\(labels.joined(separator: " "))…): aggregate it, e.g. sum(…)")
+                        : "the query gives \(series.count) series, not one (\(labels.joined(separator: " "))\(series.count > 3 ? " …" : "")): aggregate it, e.g. sum(…)")
             }
             sample = series[0].value
         case .other(let type):
