@@ -26,15 +26,17 @@ struct CPUUtilizationTests {
     /// The HPA's rule for instances without a value: as 0 % when the others are above the target,
     /// as 100 % when below; no change when that turns the direction.
     @Test func instancesWithoutAValueCountAgainstTheDirection() {
-        #expect(CPUUtilization.average([], total: 3, target: 60) == nil)
-        #expect(CPUUtilization.average([90, 90], total: 2, target: 60) == 90)
+        func adjusted(_ average: Double, _ counted: Int, of total: Int) -> Double {
+            CPUUtilization.adjusted(average: average, counted: counted, total: total, target: 60)
+        }
+        #expect(adjusted(90, 2, of: 2) == 90)
         // Two at 90 %, one just launched: (90 + 90 + 0) / 3 = 60 … not above 60: hold at the target.
-        #expect(CPUUtilization.average([90, 90], total: 3, target: 60) == 60)
+        #expect(adjusted(90, 2, of: 3) == 60)
         // Two at 120 % (process instances can), one unread: 80 > 60 still scales out.
-        #expect(CPUUtilization.average([120, 120], total: 3, target: 60) == 80)
+        #expect(adjusted(120, 2, of: 3) == 80)
         // Two idle at 10 %, one unread: (10 + 10 + 100) / 3 = 40 < 60, a scale-in on what is seen.
-        #expect(CPUUtilization.average([10, 10], total: 3, target: 60) == 40)
+        #expect(adjusted(10, 2, of: 3) == 40)
         // One at 40 %, three unread: (40 + 300) / 4 = 85 would turn it into a scale-out: hold.
-        #expect(CPUUtilization.average([40], total: 4, target: 60) == 60)
+        #expect(adjusted(40, 1, of: 4) == 60)
     }
 }

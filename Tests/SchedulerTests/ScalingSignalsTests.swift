@@ -86,6 +86,21 @@ struct ScalingSignalsTests {
         #expect(plan.sample.value(of: .requests) == 10)
     }
 
+    /// The chart shows what was measured; the decision weighs in the instance that gave no value.
+    @Test func anInstanceWithoutACPUValueIsWeighedInTheDecisionNotTheSample() {
+        var planner = Self.planner([MetricTarget(.cpu, target: 60)])
+        // Three in service, two measured at 80 %: (80 + 80 + 0) / 3 = 53 < 60: no scale-out.
+        var observation = Self.observe(at: 100, instances: 3, signals: [.cpu: 80])
+        observation.cpuCounted = 2
+        let plan = planner.plan(observation)
+        #expect(plan.decision?.action == ScalingDecider.Action.none)
+        #expect(plan.decision?.reason.contains("cpu 60 % CPU within 10% of target 60") == true, "\(plan.decision?.reason ?? "")")
+        #expect(plan.sample.cpuPercent == 80)
+        // All three measured: ceil(3 × 80 / 60) = 4.
+        observation.cpuCounted = nil
+        #expect(planner.plan(observation).decision?.action == .scaleUp(1))
+    }
+
     @Test func aMissingSampleHoldsAndAScaleInNeedsEveryMetric() {
         // CPU unread: the low request count must not scale in on its own.
         var planner = Self.planner([MetricTarget(.requests, target: 20), MetricTarget(.cpu, target: 60)])

@@ -193,7 +193,7 @@ public final class Scheduler: Service, Sendable {
                 busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
                 preparing: tasks.preparing, inFlight: tasks.inFlight, poolRetryAt: state.poolRetryAt, returning: tasks.returning,
-                signals: signals)
+                signals: signals, cpuCounted: state.signals.cpuCounted)
             let plan = state.planner.plan(observation)
             state.warm = plan.warm
             state.preparing += plan.prepare

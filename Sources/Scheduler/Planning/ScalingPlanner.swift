@@ -108,13 +108,18 @@ public struct ScalingPlanner: Sendable {
         /// This tick's values of the metrics other than requests (which comes from ``window``),
         /// each in its target's unit; a metric absent has no sample this tick.
         public var signals: [ScalingMetric: Double] = [:]
+        /// How many of the in-service instances the CPU average counted (nil: all of them); the
+        /// others (warming up, read once) count as the HPA counts missing pods.
+        public var cpuCounted: Int?
 
         public init(
             now: Double, date: Date, instances: [InstanceStatus], removing: Set<String> = [], window: WindowSummary?, busy: Bool = false,
             lastAction: Double? = nil, manualTarget: Int? = nil, retryAt: Double = 0, lastDesired: Int = 0, preparing: Int = 0,
-            inFlight: Set<String> = [], poolRetryAt: Double = 0, returning: Set<String> = [], signals: [ScalingMetric: Double] = [:]
+            inFlight: Set<String> = [], poolRetryAt: Double = 0, returning: Set<String> = [], signals: [ScalingMetric: Double] = [:],
+            cpuCounted: Int? = nil
         ) {
             self.signals = signals
+            self.cpuCounted = cpuCounted
             self.returning = returning
             self.preparing = preparing
             self.inFlight = inFlight
@@ -188,9 +193,9 @@ public struct ScalingPlanner: Sendable {
         var decision: ScalingDecider.Decision?
         var manualTargetReached = false
         if observation.window != nil {
-            let readings = configuration.metrics.isEmpty
-                ? nil
-                : configuration.metrics.map { MetricCombiner.Reading(metric: $0.metric, target: $0.target, value: $0.metric == .requests ? load : observation.signals[$0.metric]) }
+            let readings = configuration.metrics.isEmpty ? nil : configuration.metrics.map { target in
+                MetricCombiner.Reading(metric: target.metric, target: target.target, value: value(of: target, load: load, inService: inService, observation))
+            }
             let input = ScalingDecider.Input(
                 now: now, inService: inService, pending: pending, load: load, lastAction: observation.lastAction,
                 busy: observation.busy || work != nil || backingOff, unit: configuration.loadUnit, readings: readings,
@@ -233,6 +238,22 @@ public struct ScalingPlanner: Sendable {
         var plan = Plan(decision: decision, work: work, manualTargetReached: manualTargetReached, sample: sample)
         planPool(&plan, observation: observation, held: held, group: inService + pending)
         return plan
+    }
+
+    /// The value `target`'s metric is decided on: requests per instance from the window, the CPU
+    /// average with the instances it did not count weighed in by the HPA's rule
+    /// (``CPUUtilization/adjusted(average:counted:total:target:)``), the others as read.
+    private func value(of target: MetricTarget, load: Double?, inService: Int, _ observation: Observation) -> Double? {
+        switch target.metric {
+        case .requests:
+            return load
+        case .cpu:
+            return observation.signals[.cpu].map {
+                CPUUtilization.adjusted(average: $0, counted: observation.cpuCounted ?? inService, total: inService, target: target.target)
+            }
+        default:
+            return observation.signals[target.metric]
+        }
     }
 
     /// The warm pool's part of a plan: members to prepare so that the pool holds

@@ -31,26 +31,24 @@ public enum CPUUtilization {
         instances.filter { now - $0.inServiceSince >= warmup }.compactMap { percent(from: $0.from, to: $0.to) }
     }
 
-    /// The utilisation of a group of `total` instances in service of which only `counted` have a
-    /// value, by the HPA's rule for missing metrics: when the counted average is above `target`
-    /// the others count as 0 % (a scale-out must not lean on what it cannot see), when below as
-    /// 100 % (nor a scale-in); if that turns the direction, `target` (no change). nil when none
-    /// is counted: no scaling on a missing signal.
-    public static func average(_ counted: [Double], total: Int, target: Double) -> Double? {
-        guard !counted.isEmpty else { return nil }
-        let sum = counted.reduce(0, +)
-        let raw = sum / Double(counted.count)
-        let missing = Double(max(0, total - counted.count))
-        guard missing > 0 else { return raw }
-        let all = Double(counted.count) + missing
-        if raw > target {
+    /// The utilisation to decide on for a group of `total` instances in service when only
+    /// `counted` of them gave a value, averaging `average`: the HPA's rule for missing metrics.
+    /// When the average is above `target` the others count as 0 % (a scale-out must not lean on
+    /// what it cannot see), when below as 100 % (nor a scale-in); if that turns the direction,
+    /// `target` (no change).
+    public static func adjusted(average: Double, counted: Int, total: Int, target: Double) -> Double {
+        let missing = Double(max(0, total - counted))
+        guard missing > 0, counted > 0 else { return average }
+        let all = Double(counted) + missing
+        let sum = average * Double(counted)
+        if average > target {
             let adjusted = sum / all
             return adjusted > target ? adjusted : target
         }
-        if raw < target {
+        if average < target {
             let adjusted = (sum + 100 * missing) / all
             return adjusted < target ? adjusted : target
         }
-        return raw
+        return average
     }
 }

@@ -11,6 +11,8 @@ struct SignalState: Sendable {
     /// service at the first tick count as in service for ever (they served before this run).
     var inServiceSince: [String: Double] = [:]
     private var ticks = 0
+    /// How many in-service instances the last CPU average counted.
+    private(set) var cpuCounted: Int?
 
     init(window: Double) {
         cpu = CPUWindow(seconds: window)
@@ -27,6 +29,7 @@ struct SignalState: Sendable {
         query: Double?, configuration: Scheduler.Configuration
     ) -> [ScalingMetric: Double] {
         ticks += 1
+        cpuCounted = nil
         let names = Set(inService)
         inServiceSince = inServiceSince.filter { names.contains($0.key) }
         for name in inService where inServiceSince[name] == nil { inServiceSince[name] = ticks == 1 ? -.infinity : now }
@@ -53,8 +56,11 @@ struct SignalState: Sendable {
         if let reading {
             cpu.add(reading.times.filter { names.contains($0.key) }, at: reading.at)
             let counted = cpu.utilisation(of: inServiceSince, now: now, warmup: configuration.cpuWarmup.seconds)
-            let target = configuration.metrics.first { $0.metric == .cpu }?.target ?? 100
-            values[.cpu] = CPUUtilization.average(counted, total: inService.count, target: target)
+            // The average of those with a value; the planner weighs in the others.
+            if !counted.isEmpty {
+                values[.cpu] = counted.reduce(0, +) / Double(counted.count)
+                cpuCounted = counted.count
+            }
         } else {
             cpu.reset()
         }
