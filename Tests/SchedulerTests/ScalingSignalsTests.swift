@@ -59,6 +59,42 @@ struct ScalingSignalsTests {
         #expect(none.concurrency == nil)
     }
 
+    /// One source per balancer for requests in flight: Little's law where the balancer has a
+    /// histogram (the gauge, which can read anything between two ticks, is not looked at), the
+    /// gauge averaged over the ticks where it has none (HAProxy). The CPU average counts the
+    /// instances with a value and says how many.
+    @Test func signalsTakeInFlightFromTheHistogramElseTheGaugeAndCountTheCPUsMeasured() {
+        var configuration = Scheduler.Configuration()
+        configuration.cpuWarmup = .seconds(15)
+        let inService = ["web_vm1", "web_vm2"]
+        let backends = Dictionary(uniqueKeysWithValues: inService.map {
+            ($0, BackendStatus(name: $0, address: "127.0.0.1:1", state: .active, healthy: true, inFlight: 3))
+        })
+        func buckets(_ sum: Double) -> LatencyBuckets { LatencyBuckets(boundsSeconds: [1], counts: [0], count: 0, sumSeconds: sum) }
+        var measured = SignalState(window: 10)
+        var histogram = LoadWindow(seconds: 10)
+        var gauge = SignalState(window: 10)
+        var noHistogram = LoadWindow(seconds: 10)
+        var last: (values: [ScalingMetric: Double], cpuCounted: Int?) = ([:], nil)
+        for tick in 0...4 {
+            let t = Double(tick)
+            // 2 s of request time a second over two instances: 1 each; the gauge says 3 each.
+            histogram.add(time: t, requestsTotal: tick, latency: buckets(2 * t))
+            noHistogram.add(time: t, requestsTotal: tick)
+            // web_vm3 came into service at the second tick: warming up, no CPU value yet.
+            let serving = tick == 0 ? inService : inService + ["web_vm3"]
+            let times = Dictionary(uniqueKeysWithValues: serving.map { ($0, Self.cpu(t * 0.5)) })
+            last = measured.update(
+                now: t, inService: serving, backends: backends, window: histogram, cpu: (times, t), query: nil, configuration: configuration)
+            let fromGauge = gauge.update(now: t, inService: inService, backends: backends, window: noHistogram, cpu: nil, query: nil, configuration: configuration)
+            #expect(fromGauge.values[.inflight] == 3, "tick \(tick)")  // 6 in flight over 2 instances
+        }
+        // (8 s − 0 s) of request time over 4 s, over the three in service.
+        #expect(last.values[.inflight] == 2.0 / 3)
+        #expect(last.values[.cpu] == 50)
+        #expect(last.cpuCounted == 2)
+    }
+
     static func planner(_ metrics: [MetricTarget]) -> ScalingPlanner {
         var configuration = ScalingPlanner.Configuration()
         configuration.metrics = metrics
@@ -149,7 +185,12 @@ struct ScalingSignalsTests {
             (#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, "gives no series"),
             (
                 #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"backend":"a"},"value":[1,"1"]},{"metric":{"backend":"b"},"value":[1,"2"]}]}}"#,
-                #"gives 2 series, not one ({backend="a"} {backend="b"}"#
+                #"gives 2 series, not one ({backend="a"} {backend="b"}): aggregate it"#
+            ),
+            (
+                // Four series: the first three are named, an ellipsis says there are more.
+                #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"i":"1"},"value":[1,"1"]},{"metric":{"i":"2"},"value":[1,"1"]},{"metric":{"i":"3"},"value":[1,"1"]},{"metric":{"i":"4"},"value":[1,"1"]}]}}"#,
+                #"gives 4 series, not one ({i="1"} {i="2"} {i="3"} …): aggregate it"#
             ),
             (#"{"status":"error","errorType":"bad_data","error":"parse error at char 4"}"#, "refused the query (400): parse error at char 4"),
             (#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#, "gives a matrix, not one number"),

@@ -52,6 +52,12 @@ public struct LoadWindow: Sendable {
         return (to.sumSeconds - from.sumSeconds) / span
     }
 
+    /// Whether the balancer's last reading came with a latency histogram (the NIO balancer's
+    /// stats have one, HAProxy's Runtime API none).
+    public var hasHistogram: Bool {
+        readings.last?.latency != nil
+    }
+
     /// Latency quantile `q` (seconds) over the window, from the balancer's histogram.
     public func latency(_ q: Double) -> Double? {
         guard let first = readings.first?.latency, let last = readings.last?.latency else { return nil }

@@ -185,7 +185,7 @@ public final class Scheduler: Service, Sendable {
                 state.window.reset()
             }
             let inService = statuses.filter { $0.health == .inService && !tasks.removing.contains($0.name) }.map(\.name)
-            let signals = state.signals.update(
+            let (signals, cpuCounted) = state.signals.update(
                 now: now, inService: inService, backends: stats.map { _ in backends }, window: state.window, cpu: reads.cpu,
                 query: reads.query, configuration: configuration)
             let observation = ScalingPlanner.Observation(
@@ -193,7 +193,7 @@ public final class Scheduler: Service, Sendable {
                 busy: state.busy,
                 lastAction: state.lastAction, manualTarget: state.manualDesired, retryAt: state.retryAt, lastDesired: state.desired,
                 preparing: tasks.preparing, inFlight: tasks.inFlight, poolRetryAt: state.poolRetryAt, returning: tasks.returning,
-                signals: signals, cpuCounted: state.signals.cpuCounted)
+                signals: signals, cpuCounted: cpuCounted)
             let plan = state.planner.plan(observation)
             state.warm = plan.warm
             state.preparing += plan.prepare
