@@ -86,6 +86,11 @@ struct ScalingSignalsTests {
             let times = Dictionary(uniqueKeysWithValues: serving.map { ($0, Self.cpu(t * 0.5)) })
             last = measured.update(
                 now: t, inService: serving, backends: backends, window: histogram, cpu: (times, t), query: nil, configuration: configuration)
+            if tick < 2 {
+                // The window spans less than 2 s: no value yet (the gauge, which would have one,
+                // is not a stand-in where there is a histogram).
+                #expect(last.values[.inflight] == nil, "tick \(tick)")
+            }
             let fromGauge = gauge.update(now: t, inService: inService, backends: backends, window: noHistogram, cpu: nil, query: nil, configuration: configuration)
             #expect(fromGauge.values[.inflight] == 3, "tick \(tick)")  // 6 in flight over 2 instances
         }
